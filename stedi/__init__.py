@@ -1,0 +1,1 @@
+"""STEDI lakehouse: a local lakehouse emulator for the STEDI pipeline, promotable to AWS Glue."""
