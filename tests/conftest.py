@@ -1,0 +1,48 @@
+"""Shared fixtures: one SparkSession and one private embedded-stack home per test session."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+STARTER_DATA = PROJECT_ROOT.parent / "shared" / "data" / "udacity-starter"
+TEST_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+
+def pytest_configure(config):
+    # Every test, and every subprocess a test starts, uses a private stack and key: the
+    # suite never touches the developer's own lakehouse or pseudonym key.
+    home = Path(tempfile.mkdtemp(prefix="stedi-test-"))
+    os.environ["STEDI_HOME"] = str(home / "state")
+    os.environ["STEDI_KEY_FILE"] = str(home / "pseudonym.key")
+    os.environ.pop("STEDI_PSEUDONYM_KEY", None)
+    os.environ.pop("STEDI_S3_PORT", None)
+
+
+def pytest_unconfigure(config):
+    from stedi import stack
+
+    stack.down()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from stedi.spark import local_session
+
+    return local_session("stedi-tests")
+
+
+@pytest.fixture(scope="session")
+def key() -> bytes:
+    return bytes.fromhex(TEST_KEY)
+
+
+@pytest.fixture(scope="session")
+def starter_data() -> Path:
+    if not STARTER_DATA.is_dir():
+        pytest.fail(f"the reference data is missing: expected it at {STARTER_DATA}")
+    return STARTER_DATA
