@@ -1,0 +1,122 @@
+"""The whole pipeline: land the raw JSON, then the five jobs in dependency order.
+
+The order is not written down anywhere: each job reads the tables named by its transform's
+parameters, and a job runs once every table it reads has been written.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from stedi import settings
+from stedi.job import Job, JobParams
+from stedi.progress import Progress
+from stedi.tables import lakehouse
+
+DEFAULT_SEED = 42
+DEFAULT_CUSTOMERS = 1000
+
+
+def jobs() -> list[Job]:
+    """Every job named in catalog/tables.toml, each after the jobs whose output it reads."""
+    house = lakehouse()
+    pending = [importlib.import_module(f"spark_jobs.{t.job}").JOB for t in house.tables.values() if t.job]
+    written = {t.name for t in house.zone("landing")}
+    ordered = []
+    while pending:
+        ready = [job for job in pending if set(job.inputs) <= written]
+        if not ready:
+            blocked = {job.name: sorted(set(job.inputs) - written) for job in pending}
+            raise RuntimeError(f"these jobs read tables that no job writes: {blocked}")
+        for job in ready:
+            ordered.append(job)
+            written.add(job.output.name)
+            pending.remove(job)
+    return ordered
+
+
+def run(io, params: JobParams, progress=None) -> dict:
+    """Land, then transform; returns the run summary."""
+    progress = progress or Progress(quiet=True)
+    house = lakehouse()
+    started = time.perf_counter()
+    summary: dict = {
+        "policy": params.policy,
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "tables": {},
+        "snapshots": {},
+        "landing": {},
+        "jobs": {},
+    }
+    for table in house.zone("landing"):
+        step = time.perf_counter()
+        landed = io.land(table.name)
+        summary["landing"][table.name] = {"files": landed.files, "rows": landed.rows}
+        _record(summary, table.name, landed.rows, landed.snapshot_id)
+        progress(f"land {table.name}: {landed.rows:,} rows from {landed.files} files ({time.perf_counter() - step:.1f}s)")
+    for job in jobs():
+        progress(f"job  {job.name} ...")
+        result = job.run(io, params)
+        _record(summary, result.output, result.rows, result.snapshot_id)
+        summary["jobs"][job.name] = {
+            "output": result.output,
+            "rows": result.rows,
+            "seconds": round(result.seconds, 2),
+            **result.metrics,
+        }
+        summary.update(result.metrics)
+        progress(f"job  {job.name}: {result.rows:,} rows -> {house.namespace}.{result.output} ({result.seconds:.1f}s)")
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _record(summary: dict, table: str, rows: int, snapshot_id: int | None) -> None:
+    summary["tables"][table] = rows
+    summary["snapshots"][table] = snapshot_id
+
+
+def run_embedded(
+    landing: Path | None = None,
+    policy: str = settings.DEFAULT_POLICY,
+    progress=None,
+    seed: int = DEFAULT_SEED,
+    customers: int = DEFAULT_CUSTOMERS,
+) -> dict:
+    """The embedded pipeline from nothing: stack, landing upload, Spark, jobs."""
+    from stedi import landing as landing_zone
+    from stedi import stack as embedded
+    from stedi.spark import local_session
+    from stedi.tableio import EmbeddedIO
+
+    progress = progress or Progress(quiet=True)
+    settings.check_policy(policy)
+    params = JobParams(policy=policy, pseudonym_key=settings.pseudonym_key())
+    lake = embedded.up()
+    progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
+    source = landing or synthetic_landing(seed, customers, progress)
+    landing_zone.upload(source, lake.s3_client(), progress)
+    progress("starting Spark (local[2])")
+    io = EmbeddedIO(local_session("stedi-pipeline"), lake)
+    summary = run(io, params, progress)
+    summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint)
+    return summary
+
+
+def synthetic_landing(seed: int, customers: int, progress) -> Path:
+    """The generator's data set for this seed and size, made once and reused."""
+    from stedi import synthetic
+
+    directory = settings.state_home() / "synthetic" / f"seed-{seed}-customers-{customers}"
+    if not (directory / "expected_counts.json").exists():
+        progress(f"generating synthetic landing data: {customers:,} customers, seed {seed}")
+        synthetic.generate(directory, customers=customers, seed=seed)
+    return directory
+
+
+def write_summary(summary: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2) + "\n")

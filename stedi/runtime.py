@@ -1,0 +1,89 @@
+"""How a job script finds its session, its table I/O and its parameters.
+
+The same file runs three ways, and only this module tells them apart:
+- on AWS Glue (`awsglue` imports): arguments from getResolvedOptions, the Glue Data
+  Catalog as Iceberg catalog, the pseudonym key from AWS Secrets Manager;
+- in the Docker stack (`--stack docker`): Spark's Iceberg REST catalog from spark-defaults;
+- on the embedded stack (default): a local session and pyiceberg on the S3 emulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+
+from stedi import settings
+from stedi.job import Job, JobParams
+from stedi.tables import lakehouse
+
+STACKS = ("embedded", "docker")
+
+
+def run_script(job: Job, argv: list[str] | None = None) -> None:
+    argv = sys.argv if argv is None else argv
+    try:
+        import awsglue  # noqa: F401  (present only inside AWS Glue)
+    except ImportError:
+        result = _run_locally(job, argv[1:])
+    else:
+        result = _run_on_glue(job, argv)
+    print(json.dumps(asdict(result)))
+
+
+def _run_locally(job: Job, args: list[str]):
+    parser = argparse.ArgumentParser(prog=job.name, description=job.transform.__module__)
+    parser.add_argument("--policy", default=settings.DEFAULT_POLICY, choices=settings.POLICIES)
+    parser.add_argument("--stack", default=os.environ.get("STEDI_STACK", "embedded"), choices=STACKS)
+    options = parser.parse_args(args)
+    params = JobParams(policy=options.policy, pseudonym_key=settings.pseudonym_key())
+    if options.stack == "docker":
+        return job.run(docker_io(), params)
+    from stedi import stack
+    from stedi.spark import local_session
+    from stedi.tableio import EmbeddedIO
+
+    return job.run(EmbeddedIO(local_session(job.name), stack.require()), params)
+
+
+def docker_io(spark=None):
+    """Spark's Iceberg catalog as configured in docker/spark/spark-defaults.conf."""
+    from pyspark.sql import SparkSession
+
+    from stedi.tableio import SparkCatalogIO
+
+    spark = spark or SparkSession.builder.getOrCreate()
+    catalog = spark.conf.get("spark.sql.defaultCatalog", "stedi")
+    return SparkCatalogIO(spark, catalog, f"s3a://{lakehouse().bucket}", materialize_landing=True)
+
+
+def _run_on_glue(job: Job, argv: list[str]):
+    from awsglue.context import GlueContext
+    from awsglue.job import Job as GlueJob
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    from stedi.tableio import SparkCatalogIO
+
+    args = getResolvedOptions(argv, ["JOB_NAME", "policy", "landing_root", "pseudonym_key_secret"])
+    glue = GlueContext(SparkContext.getOrCreate())
+    glue_job = GlueJob(glue)
+    glue_job.init(args["JOB_NAME"], args)
+    params = JobParams(
+        policy=settings.check_policy(args["policy"]),
+        pseudonym_key=_secret_key(args["pseudonym_key_secret"]),
+    )
+    io = SparkCatalogIO(glue.spark_session, "glue_catalog", args["landing_root"], materialize_landing=False)
+    result = job.run(io, params)
+    glue_job.commit()
+    return result
+
+
+def _secret_key(secret_id: str) -> bytes:
+    import boto3
+
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    os.environ[settings.KEY_ENV] = value.strip()
+    return settings.pseudonym_key()

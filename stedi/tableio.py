@@ -1,0 +1,201 @@
+"""Reading and writing the lakehouse's tables: the one place that knows where tables live.
+
+Jobs only ever call `read(name)` and `write(name, df)`. Which adapter serves them is
+configuration: the embedded stack (pyiceberg on the S3 emulator, because Spark here has no
+Iceberg or S3 jars), or Spark's own Iceberg catalog (the Docker stack and AWS Glue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from stedi.tables import Lakehouse, Table, lakehouse
+
+
+@dataclass(frozen=True)
+class Written:
+    rows: int
+    snapshot_id: int | None
+
+
+@dataclass(frozen=True)
+class Landed:
+    files: int
+    rows: int
+    snapshot_id: int | None
+
+
+class TableIO(Protocol):
+    def read(self, name: str): ...
+
+    def write(self, name: str, df) -> Written: ...
+
+    def land(self, name: str) -> Landed: ...
+
+
+class MissingValues(ValueError):
+    """Rows lack a value in a column the declaration says every row has."""
+
+
+class EmbeddedIO:
+    """Iceberg tables written and read by pyiceberg; the transforms run in local Spark.
+
+    Data crosses between Spark and pyiceberg as Arrow, which is cheap for the table sizes a
+    laptop holds (see PLATFORM-NOTES.md: about 1 s per 100k rows each way).
+    """
+
+    def __init__(self, spark, stack, house: Lakehouse | None = None):
+        self.spark = spark
+        self.stack = stack
+        self.house = house or lakehouse()
+        self.catalog = stack.catalog()
+        self.fs = stack.arrow_fs()
+
+    def read(self, name: str):
+        table = self.house.table(name)
+        arrow = self._load(table).scan().to_arrow()
+        return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
+
+    def write(self, name: str, df) -> Written:
+        table = self.house.table(name)
+        return self.write_arrow(table, df.toArrow())
+
+    def write_arrow(self, table: Table, arrow, properties: dict[str, str] | None = None) -> Written:
+        arrow = _conform_arrow(arrow, table)
+        iceberg_table = self._ensure(table)
+        snapshot_id = replace_contents(iceberg_table, arrow, properties or {})
+        return Written(rows=arrow.num_rows, snapshot_id=snapshot_id)
+
+    def land(self, name: str) -> Landed:
+        """Copy the raw JSON under the table's landing prefix into its Iceberg table."""
+        import pyarrow as pa
+        from pyarrow import json as pajson
+
+        table = self.house.table(name)
+        files = self.landing_files(table)
+        options = pajson.ParseOptions(
+            explicit_schema=table.arrow_schema(all_nullable=True), unexpected_field_behavior="ignore"
+        )
+        parts = []
+        for path in files:
+            with self.fs.open_input_stream(path) as stream:
+                parts.append(pajson.read_json(stream, parse_options=options))
+        arrow = pa.concat_tables(parts) if parts else table.arrow_schema(all_nullable=True).empty_table()
+        written = self.write_arrow(table, arrow)
+        return Landed(files=len(files), rows=written.rows, snapshot_id=written.snapshot_id)
+
+    def landing_files(self, table: Table) -> list[str]:
+        from pyarrow import fs
+
+        selector = fs.FileSelector(f"{self.house.bucket}/{self.house.landing_prefix(table)}", recursive=True,
+                                   allow_not_found=True)
+        return sorted(info.path for info in self.fs.get_file_info(selector) if info.type == fs.FileType.File)
+
+    def snapshot_count(self, name: str) -> int:
+        return len(self._load(self.house.table(name)).snapshots())
+
+    def _load(self, table: Table):
+        return self.catalog.load_table((self.house.namespace, table.name))
+
+    def _ensure(self, table: Table):
+        from pyiceberg.exceptions import NoSuchTableError
+
+        identifier = (self.house.namespace, table.name)
+        try:
+            existing = self.catalog.load_table(identifier)
+        except NoSuchTableError:
+            return self.catalog.create_table(
+                identifier,
+                schema=table.iceberg_schema(),
+                location=self.house.table_location(table),
+                properties={"format-version": "2", "comment": table.description},
+            )
+        existing_columns = [f.name for f in existing.schema().fields]
+        if existing_columns != table.column_names:
+            raise RuntimeError(
+                f"{self.house.namespace}.{table.name} has columns {existing_columns}, but catalog/tables.toml "
+                f"declares {table.column_names}: run `stedi down` to rebuild the embedded lakehouse"
+            )
+        return existing
+
+
+def replace_contents(iceberg_table, arrow, properties: dict[str, str]) -> int:
+    """Replace a table's rows in ONE snapshot (pyiceberg's own overwrite makes two).
+
+    Readers see either the old rows or the new ones, and each pipeline run adds exactly one
+    snapshot per table, so `FOR VERSION AS OF` addresses runs one to one. Uses pyiceberg's
+    file writer (`_dataframe_to_data_files`), pinned with pyiceberg==0.12.0.
+    """
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files
+
+    with iceberg_table.transaction() as tx:
+        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
+            for task in iceberg_table.scan().plan_files():
+                overwrite.delete_data_file(task.file)
+            if arrow.num_rows:
+                for data_file in _dataframe_to_data_files(
+                    table_metadata=tx.table_metadata, write_uuid=overwrite.commit_uuid, df=arrow, io=iceberg_table.io
+                ):
+                    overwrite.append_data_file(data_file)
+    return iceberg_table.refresh().current_snapshot().snapshot_id
+
+
+def _conform_arrow(arrow, table: Table):
+    for column in table.required_columns:
+        missing = arrow.column(column).null_count
+        if missing:
+            raise MissingValues(f"{table.name}: {missing} rows have no {column}, which every row must have")
+    return arrow.select(table.column_names).cast(table.arrow_schema())
+
+
+class SparkCatalogIO:
+    """Tables in a Spark Iceberg catalog: `stedi` in the Docker stack, the Glue Data Catalog
+    on AWS. Landing tables are read straight from their JSON prefix with the declared schema,
+    as Athena's landing tables are; `materialize_landing` also keeps an Iceberg copy (the
+    Docker stack's Trino has no JSON tables)."""
+
+    def __init__(self, spark, catalog_name: str, landing_root: str, *, materialize_landing: bool,
+                 house: Lakehouse | None = None):
+        self.spark = spark
+        self.catalog_name = catalog_name
+        self.landing_root = landing_root.rstrip("/")
+        self.materialize_landing = materialize_landing
+        self.house = house or lakehouse()
+
+    def identifier(self, table: Table) -> str:
+        return f"{self.catalog_name}.{self.house.namespace}.{table.name}"
+
+    def read(self, name: str):
+        table = self.house.table(name)
+        if table.zone == "landing" and not self.materialize_landing:
+            return self.read_landing_json(table)
+        return self.spark.table(self.identifier(table))
+
+    def read_landing_json(self, table: Table):
+        path = f"{self.landing_root}/{self.house.landing_prefix(table)}"
+        return self.spark.read.schema(table.spark_schema()).json(path)
+
+    def write(self, name: str, df) -> Written:
+        table = self.house.table(name)
+        identifier = self.identifier(table)
+        (
+            df.writeTo(identifier)
+            .using("iceberg")
+            .tableProperty("format-version", "2")
+            .createOrReplace()
+        )
+        rows = self.spark.table(identifier).count()
+        latest = self.spark.sql(
+            f"SELECT snapshot_id FROM {identifier}.snapshots ORDER BY committed_at DESC LIMIT 1"
+        ).first()
+        return Written(rows=rows, snapshot_id=latest.snapshot_id if latest else None)
+
+    def land(self, name: str) -> Landed:
+        table = self.house.table(name)
+        raw = self.read_landing_json(table)
+        files = len(raw.inputFiles())
+        if self.materialize_landing:
+            written = self.write(name, raw)
+            return Landed(files=files, rows=written.rows, snapshot_id=written.snapshot_id)
+        return Landed(files=files, rows=raw.count(), snapshot_id=None)
