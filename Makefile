@@ -1,0 +1,56 @@
+# STEDI lakehouse. `make pipeline` and `make test` install what they need on first use.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+POLICY  ?= strict
+LANDING ?=
+SUMMARY ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install pipeline test down status generate fetch-udacity lock clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+install: $(STAMP) ## create .venv with the pinned dependencies (once)
+
+pipeline: $(STAMP) ## run the five jobs on the embedded stack (LANDING=dir POLICY=strict|rubric SUMMARY=file)
+	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+test: $(STAMP) ## run the whole test suite
+	$(BIN)/pytest
+
+down: $(STAMP) ## stop the embedded stack and discard its tables
+	$(BIN)/stedi down
+
+status: $(STAMP) ## show whether the embedded stack is running
+	$(BIN)/stedi status
+
+generate: $(STAMP) ## write synthetic landing data (CUSTOMERS=1000 SEED=42 OUT=build/landing)
+	$(BIN)/stedi generate --customers $(or $(CUSTOMERS),1000) --seed $(or $(SEED),42) --out $(or $(OUT),build/landing)
+
+fetch-udacity: $(STAMP) ## download and verify the Udacity starter data (DEST=build/udacity-starter)
+	$(BIN)/stedi fetch-udacity $(or $(DEST),build/udacity-starter)
+
+lock: ## re-pin requirements.lock from pyproject.toml in a scratch environment
+	rm -rf build/lock-venv && $(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet --upgrade pip
+	build/lock-venv/bin/pip install --quiet -e '.[test]'
+	{ echo '# Exact versions of every dependency (pip freeze of a clean install of pyproject.toml + [test]).'; \
+	  echo '# Regenerate with: make lock'; \
+	  build/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf build/lock-venv
+
+clean: ## remove build output (keeps .venv and the embedded stack)
+	rm -rf build .pytest_cache
