@@ -30,7 +30,9 @@ def _is_user_error(error: Exception) -> bool:
     from stedi.preflight import PreflightError
     from stedi.stack import StackError
 
-    return isinstance(error, (StackError, LandingError, PreflightError, FileNotFoundError, ValueError))
+    from stedi.udacity import FetchError
+
+    return isinstance(error, (StackError, LandingError, PreflightError, FetchError, FileNotFoundError, ValueError))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
     fetch = commands.add_parser("fetch-udacity", help="download the Udacity starter data and verify its checksums")
     fetch.add_argument("dest", type=Path)
+    fetch.add_argument("--base-url", help="a mirror of the upstream folder (default: the public repository)")
     fetch.set_defaults(handler=_fetch_udacity)
     return parser
 
@@ -123,7 +126,8 @@ def _generate(args) -> int:
 def _fetch_udacity(args) -> int:
     from stedi import udacity
 
-    paths = udacity.fetch_udacity(args.dest, progress=Progress())
+    base_url = args.base_url or udacity.UPSTREAM
+    paths = udacity.fetch_udacity(args.dest, base_url=base_url, progress=Progress())
     print(f"{len(paths)} files verified in {args.dest}")
     return 0
 

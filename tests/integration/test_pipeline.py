@@ -133,3 +133,14 @@ def test_no_direct_identifier_reaches_the_curated_ml_table(strict_run, rubric_ru
     assert all("@" not in cell for row in rows for cell in row if isinstance(cell, str))
     curated_columns = {c for t in lakehouse().zone("curated") for c in t.column_names}
     assert not curated_columns & {"email", "user", "customerName", "phone", "birthDay", "serialNumber"}
+
+
+@pytest.mark.parametrize("policy", ["strict", "rubric"])
+def test_the_default_synthetic_data_gives_the_generators_own_expected_counts(rubric_runs, policy):
+    """Without --landing the pipeline runs on generated data; the generator's counts,
+    computed from what it wrote, are a second oracle independent of the Spark code."""
+    summary = pipeline.run_embedded(None, policy, seed=7, customers=150)
+    expected = json.loads((Path(summary["landing_dir"]) / "expected_counts.json").read_text())
+    assert summary["tables"] == {t: expected["expected"][policy][t] for t in lakehouse().tables}
+    if policy == "rubric":
+        assert summary["cross_customer_pairs"] == expected["expected"]["rubric"]["cross_customer_pairs"] > 0
