@@ -10,8 +10,8 @@ keeps it, as the course does.
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from stedi.pseudonym import normalized_email
 from stedi.job import Job
+from stedi.pseudonym import normalized_email
 
 
 def transform(accelerometer_landing: DataFrame, customer_trusted: DataFrame, *, policy: str) -> DataFrame:

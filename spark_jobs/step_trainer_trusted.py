@@ -17,9 +17,9 @@ def transform(
     step_trainer_landing: DataFrame, customers_curated: DataFrame, *, policy: str, pseudonym_key: bytes
 ) -> DataFrame:
     devices = customers_curated.groupBy("device_id").agg(F.max("shareWithResearchAsOfDate").alias("_consent"))
-    readings = step_trainer_landing.withColumn(
-        "device_id", hmac_sha256(F.col("serialNumber"), pseudonym_key)
-    ).join(devices, "device_id")
+    readings = step_trainer_landing.withColumn("device_id", hmac_sha256(F.col("serialNumber"), pseudonym_key)).join(
+        devices, "device_id"
+    )
     if policy == "strict":
         readings = readings.where(F.col("sensorReadingTime") >= F.col("_consent"))
     return readings.select(*step_trainer_landing.columns)

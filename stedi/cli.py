@@ -29,7 +29,6 @@ def _is_user_error(error: Exception) -> bool:
     from stedi.landing import LandingError
     from stedi.preflight import PreflightError
     from stedi.stack import StackError
-
     from stedi.udacity import FetchError
 
     return isinstance(error, (StackError, LandingError, PreflightError, FetchError, FileNotFoundError, ValueError))
@@ -47,8 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     status.set_defaults(handler=_status)
 
     pipeline = commands.add_parser("pipeline", help="run the five jobs end to end")
-    pipeline.add_argument("--landing", type=Path, help="directory laid out like the S3 landing zone "
-                          "(default: synthetic data from the generator)")
+    pipeline.add_argument(
+        "--landing",
+        type=Path,
+        help="directory laid out like the S3 landing zone (default: synthetic data from the generator)",
+    )
     pipeline.add_argument("--policy", default=settings.DEFAULT_POLICY, choices=settings.POLICIES)
     pipeline.add_argument("--summary", type=Path, help="write the run summary (JSON) to this file")
     pipeline.add_argument("--seed", type=int, default=42, help="generator seed when no --landing is given")
@@ -108,8 +110,7 @@ def _pipeline(args) -> int:
     print(table(rows, ("table", "zone", "rows")))
     if "cross_customer_pairs" in summary:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
-    print(f"\npolicy {summary['policy']}: done in {progress.elapsed:.1f}s. "
-          "Tables stay queryable until `make down`.")
+    print(f"\npolicy {summary['policy']}: done in {progress.elapsed:.1f}s. Tables stay queryable until `make down`.")
     return 0
 
 

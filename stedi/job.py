@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from stedi.tables import Table, lakehouse
 
@@ -54,7 +55,9 @@ class Job:
     def output(self) -> Table:
         writes = [t for t in lakehouse().tables.values() if t.job == self.name]
         if len(writes) != 1:
-            raise LookupError(f"catalog/tables.toml must name job {self.name!r} on exactly one table, found {len(writes)}")
+            raise LookupError(
+                f"catalog/tables.toml must name job {self.name!r} on exactly one table, found {len(writes)}"
+            )
         return writes[0]
 
     def run(self, io, params: JobParams) -> JobResult:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from stedi import settings
@@ -46,7 +46,7 @@ def run(io, params: JobParams, progress=None) -> dict:
     started = time.perf_counter()
     summary: dict = {
         "policy": params.policy,
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "tables": {},
         "snapshots": {},
         "landing": {},
@@ -57,7 +57,9 @@ def run(io, params: JobParams, progress=None) -> dict:
         landed = io.land(table.name)
         summary["landing"][table.name] = {"files": landed.files, "rows": landed.rows}
         _record(summary, table.name, landed.rows, landed.snapshot_id)
-        progress(f"land {table.name}: {landed.rows:,} rows from {landed.files} files ({time.perf_counter() - step:.1f}s)")
+        progress(
+            f"land {table.name}: {landed.rows:,} rows from {landed.files} files ({time.perf_counter() - step:.1f}s)"
+        )
     for job in jobs():
         progress(f"job  {job.name} ...")
         result = job.run(io, params)

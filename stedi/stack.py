@@ -259,4 +259,3 @@ def status_lines(home: Path | None = None) -> list[str]:
         f"  S3 emulator : {stack.endpoint}  bucket s3://{stack.bucket}",
         f"  catalog     : {stack.catalog_uri}",
     ]
-

@@ -78,17 +78,88 @@ PHONE = "8015551212"
 EMAIL_DOMAIN = "test.com"
 
 FIRST_NAMES = (
-    "Ada", "Alex", "Amir", "Ana", "Ben", "Carla", "Chen", "Dana", "David", "Elena",
-    "Emeka", "Fatima", "Frank", "Grace", "Hana", "Ivan", "Jaya", "Jonas", "Kenji", "Lara",
-    "Leo", "Lina", "Marco", "Maya", "Nadia", "Noah", "Olga", "Omar", "Priya", "Quinn",
-    "Rosa", "Sam", "Sofia", "Tariq", "Uma", "Victor", "Wei", "Yara", "Zane", "Zoe",
+    "Ada",
+    "Alex",
+    "Amir",
+    "Ana",
+    "Ben",
+    "Carla",
+    "Chen",
+    "Dana",
+    "David",
+    "Elena",
+    "Emeka",
+    "Fatima",
+    "Frank",
+    "Grace",
+    "Hana",
+    "Ivan",
+    "Jaya",
+    "Jonas",
+    "Kenji",
+    "Lara",
+    "Leo",
+    "Lina",
+    "Marco",
+    "Maya",
+    "Nadia",
+    "Noah",
+    "Olga",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Sofia",
+    "Tariq",
+    "Uma",
+    "Victor",
+    "Wei",
+    "Yara",
+    "Zane",
+    "Zoe",
 )
 LAST_NAMES = (
-    "Abbott", "Baker", "Costa", "Diaz", "Eriksen", "Fischer", "Garcia", "Haddad", "Ito",
-    "Jensen", "Kowalski", "Lopez", "Mensah", "Nakamura", "Okafor", "Patel", "Quist",
-    "Rossi", "Silva", "Tanaka", "Usman", "Varga", "Weber", "Xu", "Young", "Zimmer",
-    "Novak", "Moreau", "Larsen", "Keller", "Hughes", "Grant", "Ferreira", "Evans",
-    "Dubois", "Chowdhury", "Brennan", "Alvarez", "Petrov", "Sato",
+    "Abbott",
+    "Baker",
+    "Costa",
+    "Diaz",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Kowalski",
+    "Lopez",
+    "Mensah",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Quist",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Usman",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Young",
+    "Zimmer",
+    "Novak",
+    "Moreau",
+    "Larsen",
+    "Keller",
+    "Hughes",
+    "Grant",
+    "Ferreira",
+    "Evans",
+    "Dubois",
+    "Chowdhury",
+    "Brennan",
+    "Alvarez",
+    "Petrov",
+    "Sato",
 )
 
 _AXIS = (-1.0, 0.0, 1.0)
@@ -179,9 +250,7 @@ def _name_order(rng: random.Random) -> list[tuple[str, str]]:
     return names
 
 
-def _customer(
-    rng: random.Random, name: tuple[str, str], round_: int, registration: int, serials: set[int]
-) -> dict:
+def _customer(rng: random.Random, name: tuple[str, str], round_: int, registration: int, serials: set[int]) -> dict:
     """One customer record, keys in the starter data's order; consents never given are left out."""
     first, last = name
     suffix = str(round_) if round_ else ""  # keeps emails unique once the name pairs run out
@@ -241,7 +310,9 @@ def _steps(rng: random.Random, serial: str, times: list[int]) -> list[tuple[int,
     rows = []
     for time in times:
         distance = rng.randint(*DISTANCE)
-        rows.append((time, f'{{"sensorReadingTime":{time},"serialNumber":"{serial}","distanceFromObject":{distance}}}\n'))
+        rows.append(
+            (time, f'{{"sensorReadingTime":{time},"serialNumber":"{serial}","distanceFromObject":{distance}}}\n')
+        )
     rng.shuffle(rows)
     return rows
 

@@ -88,8 +88,9 @@ class EmbeddedIO:
     def landing_files(self, table: Table) -> list[str]:
         from pyarrow import fs
 
-        selector = fs.FileSelector(f"{self.house.bucket}/{self.house.landing_prefix(table)}", recursive=True,
-                                   allow_not_found=True)
+        selector = fs.FileSelector(
+            f"{self.house.bucket}/{self.house.landing_prefix(table)}", recursive=True, allow_not_found=True
+        )
         return sorted(info.path for info in self.fs.get_file_info(selector) if info.type == fs.FileType.File)
 
     def snapshot_count(self, name: str) -> int:
@@ -155,8 +156,9 @@ class SparkCatalogIO:
     as Athena's landing tables are; `materialize_landing` also keeps an Iceberg copy (the
     Docker stack's Trino has no JSON tables)."""
 
-    def __init__(self, spark, catalog_name: str, landing_root: str, *, materialize_landing: bool,
-                 house: Lakehouse | None = None):
+    def __init__(
+        self, spark, catalog_name: str, landing_root: str, *, materialize_landing: bool, house: Lakehouse | None = None
+    ):
         self.spark = spark
         self.catalog_name = catalog_name
         self.landing_root = landing_root.rstrip("/")
@@ -179,12 +181,7 @@ class SparkCatalogIO:
     def write(self, name: str, df) -> Written:
         table = self.house.table(name)
         identifier = self.identifier(table)
-        (
-            df.writeTo(identifier)
-            .using("iceberg")
-            .tableProperty("format-version", "2")
-            .createOrReplace()
-        )
+        (df.writeTo(identifier).using("iceberg").tableProperty("format-version", "2").createOrReplace())
         rows = self.spark.table(identifier).count()
         latest = self.spark.sql(
             f"SELECT snapshot_id FROM {identifier}.snapshots ORDER BY committed_at DESC LIMIT 1"

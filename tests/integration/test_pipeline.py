@@ -15,18 +15,7 @@ import pytest
 from stedi import pipeline, stack
 from stedi.tables import lakehouse
 from tests.conftest import PROJECT_ROOT
-from tests.oracle import expected_counts, records
-
-PUBLISHED_RUBRIC_COUNTS = {  # ../shared/data/README.md: what the course's graders check
-    "customer_landing": 956,
-    "accelerometer_landing": 81_273,
-    "step_trainer_landing": 28_680,
-    "customer_trusted": 482,
-    "accelerometer_trusted": 40_981,
-    "customers_curated": 482,
-    "step_trainer_trusted": 14_460,
-    "machine_learning_curated": 43_681,
-}
+from tests.oracle import PUBLISHED, expected_counts, records
 
 pytestmark = pytest.mark.e2e
 
@@ -41,8 +30,10 @@ def snapshot_count(name: str) -> int:
 
 
 def digest(directory: Path) -> dict[str, str]:
-    return {str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*.json"))}
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*.json"))
+    }
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +43,11 @@ def strict_run(starter_data, tmp_path_factory):
     before = digest(starter_data)
     completed = subprocess.run(
         [sys.executable, "-m", "stedi.cli", "pipeline", "--landing", str(starter_data), "--summary", str(summary_path)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT, env=os.environ, timeout=600,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=os.environ,
+        timeout=600,
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     return {
@@ -92,7 +87,7 @@ def test_the_run_shows_progress_and_ends_with_every_tables_count(strict_run):
 
 def test_rubric_reproduces_the_published_counts_exactly(rubric_runs, starter_data):
     expected, crossed = expected_counts(starter_data, "rubric")
-    assert rubric_runs["first"]["tables"] == PUBLISHED_RUBRIC_COUNTS == expected
+    assert rubric_runs["first"]["tables"] == PUBLISHED["rubric"] == expected
     assert rubric_runs["first"]["cross_customer_pairs"] == crossed > 0
 
 

@@ -27,7 +27,9 @@ def test_up_binds_loopback_on_a_free_port_and_is_reused(home):
 
 def test_a_dead_emulator_leaves_no_stale_catalog_entries(home):
     lake = stack.up(home)
-    lake.catalog().create_table((lakehouse().namespace, "leftover"), schema=lakehouse().table("customer_landing").iceberg_schema())
+    lake.catalog().create_table(
+        (lakehouse().namespace, "leftover"), schema=lakehouse().table("customer_landing").iceberg_schema()
+    )
     os.kill(lake.pid, signal.SIGKILL)  # as after a reboot: the objects are gone
     os.waitpid(lake.pid, 0)
     assert stack.current(home) is None

@@ -1,7 +1,7 @@
 """The synthetic generator: layout, determinism, traps, and its expected counts.
 
-The expected counts are checked against an independent brute-force computation, and
-that brute force is itself checked against the counts published for the starter data.
+The expected counts are checked against the independent plain-Python oracle, and
+that oracle is itself checked against the counts published for the starter data.
 """
 
 from __future__ import annotations
@@ -15,93 +15,14 @@ from pathlib import Path
 import pytest
 
 from stedi import synthetic
+from tests.conftest import STARTER_DATA
+from tests.oracle import PUBLISHED, expected_by_policy, records
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-STARTER_DATA = PROJECT_ROOT.parent / "shared" / "data" / "udacity-starter"
-
-PUBLISHED = {
-    "rubric": {
-        "customer_landing": 956,
-        "accelerometer_landing": 81_273,
-        "step_trainer_landing": 28_680,
-        "customer_trusted": 482,
-        "accelerometer_trusted": 40_981,
-        "customers_curated": 482,
-        "step_trainer_trusted": 14_460,
-        "machine_learning_curated": 43_681,
-    },
-    "strict": {
-        "customer_landing": 956,
-        "accelerometer_landing": 81_273,
-        "step_trainer_landing": 28_680,
-        "customer_trusted": 482,
-        "accelerometer_trusted": 32_025,
-        "customers_curated": 464,
-        "step_trainer_trusted": 11_297,
-        "machine_learning_curated": 32_025,
-    },
-}
-
-
-# --- brute force: the table definitions, written as plain joins over every row ---------
-
-
-def read_source(root: Path, source: str) -> list[dict]:
-    files = sorted((root / source / "landing").glob("*.json"))
-    return [json.loads(line) for f in files for line in f.read_text(encoding="utf-8").splitlines()]
+read_source = records
 
 
 def norm(email: str) -> str:
     return email.strip().lower()
-
-
-def brute_force(root: Path) -> dict:
-    """Both policies' table counts, by materialising every table as a list of rows."""
-    customers = read_source(root, "customer")
-    readings = read_source(root, "accelerometer")
-    steps = read_source(root, "step_trainer")
-    result = {}
-    for policy in ("rubric", "strict"):
-        strict = policy == "strict"
-        trusted = [(i, c) for i, c in enumerate(customers) if c.get("shareWithResearchAsOfDate")]
-        by_email = defaultdict(list)
-        for i, c in trusted:
-            by_email[norm(c["email"])].append((i, c))
-        # accelerometer_trusted: (reading, customer id) pairs of the join on email
-        acc_trusted = [
-            (a, i)
-            for a in readings
-            for i, c in by_email.get(norm(a["user"]), [])
-            if not strict or a["timestamp"] >= c["shareWithResearchAsOfDate"]
-        ]
-        curated = {i for _, i in acc_trusted}
-        by_serial = defaultdict(list)
-        for i in curated:
-            by_serial[customers[i]["serialNumber"]].append(i)
-        step_trusted = [
-            (s, i)
-            for s in steps
-            for i in by_serial.get(s["serialNumber"], [])
-            if not strict or s["sensorReadingTime"] >= customers[i]["shareWithResearchAsOfDate"]
-        ]
-        acc_at = defaultdict(list)
-        for a, i in acc_trusted:
-            acc_at[a["timestamp"]].append(i)
-        ml_pairs = [(i, j) for s, i in step_trusted for j in acc_at.get(s["sensorReadingTime"], [])]
-        same = [p for p in ml_pairs if p[0] == p[1]]
-        result[policy] = {
-            "customer_landing": len(customers),
-            "accelerometer_landing": len(readings),
-            "step_trainer_landing": len(steps),
-            "customer_trusted": len(trusted),
-            "accelerometer_trusted": len(acc_trusted),
-            "customers_curated": len(curated),
-            "step_trainer_trusted": len(step_trusted),
-            "machine_learning_curated": len(same) if strict else len(ml_pairs),
-        }
-        if not strict:
-            result[policy]["cross_customer_pairs"] = len(ml_pairs) - len(same)
-    return result
 
 
 # --- fixtures ----------------------------------------------------------------------------
@@ -129,16 +50,16 @@ def tree(root: Path) -> dict[str, bytes]:
 def test_brute_force_reproduces_the_published_starter_counts():
     if not STARTER_DATA.is_dir():
         pytest.fail(f"the reference data is missing: expected it at {STARTER_DATA}")
-    counts = brute_force(STARTER_DATA)
+    counts = expected_by_policy(STARTER_DATA)
     rubric = dict(counts["rubric"])
     assert rubric.pop("cross_customer_pairs") == 43_681 - 40_981
     assert rubric == PUBLISHED["rubric"]
     assert counts["strict"] == PUBLISHED["strict"]
 
 
-def test_expected_counts_match_brute_force(small):
+def test_expected_counts_match_expected_by_policy(small):
     out, result = small
-    assert result["expected"] == brute_force(out)
+    assert result["expected"] == expected_by_policy(out)
     assert json.loads((out / "expected_counts.json").read_text()) == result
 
 
@@ -146,7 +67,7 @@ def test_expected_counts_match_brute_force_across_settle_windows(tmp_path):
     # 700 customers pass two of the tally's settle points: this checks that the
     # time-only join forgets no timestamp a later customer can still produce.
     result = synthetic.generate(tmp_path, customers=700, seed=3)
-    assert result["expected"] == brute_force(tmp_path)
+    assert result["expected"] == expected_by_policy(tmp_path)
 
 
 def test_result_reports_records_per_source(small):
@@ -188,9 +109,7 @@ def test_rerun_replaces_earlier_files(tmp_path):
 
 def test_layout_and_file_sizes(default):
     out, result = default
-    names = {
-        source: sorted(p.name for p in (out / source / "landing").iterdir()) for source in synthetic.SOURCES
-    }
+    names = {source: sorted(p.name for p in (out / source / "landing").iterdir()) for source in synthetic.SOURCES}
     for source, files in names.items():
         assert all(re.fullmatch(rf"{source}-\d{{13}}\.json", f) for f in files), files
     assert len(names["customer"]) == 1
@@ -224,7 +143,13 @@ def test_records_have_the_starter_datas_fields_types_and_formatting(default):
     assert first.startswith('{"customerName": "')  # json.dumps spacing, like the starter file
     for c in read_source(out, "customer"):
         assert list(c)[:7] == [
-            "customerName", "email", "phone", "birthDay", "serialNumber", "registrationDate", "lastUpdateDate",
+            "customerName",
+            "email",
+            "phone",
+            "birthDay",
+            "serialNumber",
+            "registrationDate",
+            "lastUpdateDate",
         ]
         assert all(isinstance(c[k], str) for k in ("customerName", "email", "phone", "birthDay", "serialNumber"))
         assert all(isinstance(v, int) for k, v in c.items() if k.endswith("Date"))
@@ -232,7 +157,9 @@ def test_records_have_the_starter_datas_fields_types_and_formatting(default):
     acc_line = next((out / "accelerometer" / "landing").iterdir()).read_text().splitlines()[0]
     assert re.fullmatch(r'\{"user":"[^"]+","timestamp":\d{13},"x":-?[01]\.0,"y":-?[01]\.0,"z":-?[01]\.0\}', acc_line)
     step_line = next((out / "step_trainer" / "landing").iterdir()).read_text().splitlines()[0]
-    assert re.fullmatch(r'\{"sensorReadingTime":\d{13},"serialNumber":"[0-9a-f-]{36}","distanceFromObject":\d+\}', step_line)
+    assert re.fullmatch(
+        r'\{"sensorReadingTime":\d{13},"serialNumber":"[0-9a-f-]{36}","distanceFromObject":\d+\}', step_line
+    )
     for a in read_source(out, "accelerometer")[:1000]:
         assert all(isinstance(a[k], float) for k in "xyz") and isinstance(a["timestamp"], int)
     for s in read_source(out, "step_trainer")[:1000]:

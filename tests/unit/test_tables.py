@@ -1,6 +1,6 @@
-from stedi.tables import lakehouse, parse
-
 import pytest
+
+from stedi.tables import lakehouse, parse
 
 
 def test_every_table_is_declared_once_with_its_zone():

@@ -18,16 +18,43 @@ from spark_jobs import (
 from stedi.job import conform
 from stedi.tables import lakehouse
 
-ANA = {"customerName": "Ana Lee", "email": "Ana.Lee@test.com", "phone": "8015551212", "birthDay": "1399-01-01",
-       "serialNumber": "serial-ana", "registrationDate": 100, "lastUpdateDate": 100,
-       "shareWithResearchAsOfDate": 1000}
-BO = {"customerName": "Bo Kim", "email": "bo.kim@test.com", "phone": "8015551213", "birthDay": "1980-05-05",
-      "serialNumber": "serial-bo", "registrationDate": 200, "lastUpdateDate": 200,
-      "shareWithResearchAsOfDate": 2000, "shareWithPublicAsOfDate": 2000}
-CY = {"customerName": "Cy Diaz", "email": "cy@test.com", "phone": "8015551214", "birthDay": "0967-01-01",
-      "serialNumber": "serial-cy", "registrationDate": 300, "lastUpdateDate": 300}  # never consented
-DEE = {**CY, "customerName": "Dee", "email": "dee@test.com", "serialNumber": "serial-dee",
-       "shareWithResearchAsOfDate": 0}
+ANA = {
+    "customerName": "Ana Lee",
+    "email": "Ana.Lee@test.com",
+    "phone": "8015551212",
+    "birthDay": "1399-01-01",
+    "serialNumber": "serial-ana",
+    "registrationDate": 100,
+    "lastUpdateDate": 100,
+    "shareWithResearchAsOfDate": 1000,
+}
+BO = {
+    "customerName": "Bo Kim",
+    "email": "bo.kim@test.com",
+    "phone": "8015551213",
+    "birthDay": "1980-05-05",
+    "serialNumber": "serial-bo",
+    "registrationDate": 200,
+    "lastUpdateDate": 200,
+    "shareWithResearchAsOfDate": 2000,
+    "shareWithPublicAsOfDate": 2000,
+}
+CY = {
+    "customerName": "Cy Diaz",
+    "email": "cy@test.com",
+    "phone": "8015551214",
+    "birthDay": "0967-01-01",
+    "serialNumber": "serial-cy",
+    "registrationDate": 300,
+    "lastUpdateDate": 300,
+}  # never consented
+DEE = {
+    **CY,
+    "customerName": "Dee",
+    "email": "dee@test.com",
+    "serialNumber": "serial-dee",
+    "shareWithResearchAsOfDate": 0,
+}
 
 
 def frame(spark, table: str, *rows: dict):
@@ -74,14 +101,18 @@ def test_accelerometer_trusted_matches_users_case_and_space_insensitively(spark,
 
 def test_accelerometer_trusted_never_duplicates_a_reading_of_a_customer_listed_twice(spark):
     customers = frame(spark, "customer_trusted", ANA, {**ANA, "shareWithResearchAsOfDate": 1200})
-    readings = frame(spark, "accelerometer_landing", reading("ana.lee@test.com", 1100), reading("ana.lee@test.com", 1300))
+    readings = frame(
+        spark, "accelerometer_landing", reading("ana.lee@test.com", 1100), reading("ana.lee@test.com", 1300)
+    )
     result = accelerometer_landing_to_trusted.transform(readings, customers, policy="strict")
     assertDataFrameEqual(result, frame(spark, "accelerometer_trusted", reading("ana.lee@test.com", 1300)))
 
 
 def test_customers_curated_has_one_pseudonymous_row_per_customer_with_readings(spark, key):
     customers = frame(spark, "customer_trusted", ANA, BO)
-    readings = frame(spark, "accelerometer_trusted", reading("ANA.LEE@test.com", 1500), reading("ana.lee@test.com", 1600))
+    readings = frame(
+        spark, "accelerometer_trusted", reading("ANA.LEE@test.com", 1500), reading("ana.lee@test.com", 1600)
+    )
     result = customer_trusted_to_curated.transform(customers, readings, pseudonym_key=key)
     expected = {
         "customer_id": pseudonym("ana.lee@test.com", key),
@@ -90,16 +121,25 @@ def test_customers_curated_has_one_pseudonymous_row_per_customer_with_readings(s
         "lastUpdateDate": 100,
         "shareWithResearchAsOfDate": 1000,
     }
-    assertDataFrameEqual(conform(result, lakehouse().table("customers_curated")),
-                         frame(spark, "customers_curated", expected))
+    assertDataFrameEqual(
+        conform(result, lakehouse().table("customers_curated")), frame(spark, "customers_curated", expected)
+    )
 
 
 @pytest.mark.parametrize("policy", ["strict", "rubric"])
 def test_step_trainer_trusted_keeps_curated_devices_and_drops_early_readings_under_strict(spark, key, policy):
-    curated = frame(spark, "customers_curated",
-                    {"customer_id": "c-ana", "device_id": pseudonym("serial-ana", key), "shareWithResearchAsOfDate": 1000})
-    steps = frame(spark, "step_trainer_landing",
-                  step("serial-ana", 1500, 210), step("serial-ana", 500, 220), step("serial-bo", 2500, 230))
+    curated = frame(
+        spark,
+        "customers_curated",
+        {"customer_id": "c-ana", "device_id": pseudonym("serial-ana", key), "shareWithResearchAsOfDate": 1000},
+    )
+    steps = frame(
+        spark,
+        "step_trainer_landing",
+        step("serial-ana", 1500, 210),
+        step("serial-ana", 500, 220),
+        step("serial-bo", 2500, 230),
+    )
     result = step_trainer_trusted.transform(steps, curated, policy=policy, pseudonym_key=key)
     expected = [step("serial-ana", 1500, 210)] + ([step("serial-ana", 500, 220)] if policy == "rubric" else [])
     assertDataFrameEqual(result, frame(spark, "step_trainer_trusted", *expected))
@@ -109,28 +149,54 @@ def _ml_inputs(spark):
     customers = frame(spark, "customer_trusted", ANA, BO)
     steps = frame(spark, "step_trainer_trusted", step("serial-ana", 1500, 210), step("serial-bo", 2500, 230))
     # Ana and Bo both moved at 1500: the timestamp alone cannot tell whose motion it was.
-    motion = frame(spark, "accelerometer_trusted", reading("ana.lee@test.com", 1500, x=1.0),
-                   reading("ana.lee@test.com", 1500, x=2.0), reading("bo.kim@test.com", 1500, x=9.0))
+    motion = frame(
+        spark,
+        "accelerometer_trusted",
+        reading("ana.lee@test.com", 1500, x=1.0),
+        reading("ana.lee@test.com", 1500, x=2.0),
+        reading("bo.kim@test.com", 1500, x=9.0),
+    )
     return steps, motion, customers
 
 
 def ml_row(key, serial, time, distance, x):
-    return {"device_id": pseudonym(serial, key), "sensorReadingTime": time, "distanceFromObject": distance,
-            "timestamp": time, "x": x, "y": 1.0, "z": -1.0}
+    return {
+        "device_id": pseudonym(serial, key),
+        "sensorReadingTime": time,
+        "distanceFromObject": distance,
+        "timestamp": time,
+        "x": x,
+        "y": 1.0,
+        "z": -1.0,
+    }
 
 
 def test_machine_learning_curated_strict_pairs_a_device_only_with_its_owners_motion(spark, key):
     steps, motion, customers = _ml_inputs(spark)
     result = machine_learning_curated.transform(steps, motion, customers, policy="strict", pseudonym_key=key)
-    assertDataFrameEqual(result, frame(spark, "machine_learning_curated",
-                                       ml_row(key, "serial-ana", 1500, 210, 1.0), ml_row(key, "serial-ana", 1500, 210, 2.0)))
+    assertDataFrameEqual(
+        result,
+        frame(
+            spark,
+            "machine_learning_curated",
+            ml_row(key, "serial-ana", 1500, 210, 1.0),
+            ml_row(key, "serial-ana", 1500, 210, 2.0),
+        ),
+    )
     assert machine_learning_curated.audit(steps, motion, customers, policy="strict") == {"cross_customer_pairs": 0}
 
 
 def test_machine_learning_curated_rubric_joins_on_time_alone_and_counts_the_crossed_pairs(spark, key):
     steps, motion, customers = _ml_inputs(spark)
     result = machine_learning_curated.transform(steps, motion, customers, policy="rubric", pseudonym_key=key)
-    assertDataFrameEqual(result, frame(spark, "machine_learning_curated",
-                                       ml_row(key, "serial-ana", 1500, 210, 1.0), ml_row(key, "serial-ana", 1500, 210, 2.0),
-                                       ml_row(key, "serial-ana", 1500, 210, 9.0)))
+    assertDataFrameEqual(
+        result,
+        frame(
+            spark,
+            "machine_learning_curated",
+            ml_row(key, "serial-ana", 1500, 210, 1.0),
+            ml_row(key, "serial-ana", 1500, 210, 2.0),
+            ml_row(key, "serial-ana", 1500, 210, 9.0),
+        ),
+    )
     assert machine_learning_curated.audit(steps, motion, customers, policy="rubric") == {"cross_customer_pairs": 1}

@@ -100,7 +100,7 @@ def test_downloads_and_verifies_every_file_then_skips_them(starter, tmp_path):
         paths = udacity.fetch_udacity(dest, base_url=base_url, progress=messages.append)
         assert len(requested) == 13
         assert paths == [dest / relative for relative in udacity.FILES]
-        for relative, path in zip(udacity.FILES, paths):
+        for relative, path in zip(udacity.FILES, paths, strict=True):
             assert sha256(path) == udacity.FILES[relative]
             assert path.read_bytes() == (starter / relative).read_bytes()
         assert not leftovers(dest)
