@@ -22,10 +22,6 @@ class Progress:
             print(f"[{self.elapsed:7.1f}s] {message}", file=self.stream, flush=True)
 
 
-def silent(message: str) -> None:
-    """A progress callback for library calls whose caller does not want output."""
-
-
 def table(rows: list[tuple], headers: tuple[str, ...]) -> str:
     """A plain aligned text table (numbers right-aligned), for terminals and logs."""
     cells = [tuple(_cell(v) for v in row) for row in rows]

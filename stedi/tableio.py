@@ -93,9 +93,6 @@ class EmbeddedIO:
         )
         return sorted(info.path for info in self.fs.get_file_info(selector) if info.type == fs.FileType.File)
 
-    def snapshot_count(self, name: str) -> int:
-        return len(self._load(self.house.table(name)).snapshots())
-
     def _load(self, table: Table):
         return self.catalog.load_table((self.house.namespace, table.name))
 
