@@ -1,0 +1,32 @@
+# The Docker Compose stack's targets, included by the main Makefile (`include docker/compose.mk`),
+# which defines PYTHON, BIN and STAMP. The engine check runs first, with the system Python and
+# nothing but the standard library, so `make up` on a machine without Docker answers at once with
+# one sentence instead of first installing .venv.
+
+DOCKER_STACK_CHECK := $(PYTHON) -m stedi.docker_stack
+
+.PHONY: up down-volumes smoke docker-down docker-status docker-pipeline
+
+up: ## start the Docker stack (LocalStack S3, Iceberg REST catalog, Spark, Trino) on 127.0.0.1
+	@$(DOCKER_STACK_CHECK) check-engine
+	@$(MAKE) --no-print-directory $(STAMP)
+	@$(BIN)/python -m stedi.docker_stack up
+
+smoke: ## check the running Docker stack end to end (Spark writes an Iceberg table, Trino reads it)
+	@$(DOCKER_STACK_CHECK) check-engine
+	@$(MAKE) --no-print-directory $(STAMP)
+	@$(BIN)/python -m stedi.docker_stack smoke
+
+down-volumes: ## stop the Docker stack and delete its catalog volume (all its tables)
+	@$(DOCKER_STACK_CHECK) down --volumes
+
+docker-down: ## stop the Docker stack if it runs (keeps the catalog volume); `make down` calls it
+	@$(DOCKER_STACK_CHECK) down --if-up
+
+docker-status: ## show the Docker stack's services and their health
+	@$(DOCKER_STACK_CHECK) status
+
+docker-pipeline: ## run the five jobs in the Docker stack's Spark container (LANDING= POLICY= SUMMARY=)
+	@$(DOCKER_STACK_CHECK) check-engine
+	@$(MAKE) --no-print-directory $(STAMP)
+	$(BIN)/python -m stedi.docker_stack pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))

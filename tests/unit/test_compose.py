@@ -1,0 +1,437 @@
+"""The Docker Compose stack, checked without a Docker engine (none runs on these machines).
+
+docker-compose.yml is validated against the Compose Specification's JSON Schema, and every value
+the services share (bucket, warehouse, catalog name, endpoints, credentials, region) is read from
+each file that configures it and compared: with catalog/tables.toml (the single source of truth for
+the lakehouse), with the project's own constants, and with each other. No expected value is written
+here except what the platform target dictates (Iceberg 1.11 for AWS Glue 6.0).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from urllib.parse import urlparse
+
+import jsonschema
+import pytest
+import yaml
+
+from stedi import docker_stack, runtime, stack
+from stedi.docker_pipeline import CatalogConf, spark_defaults
+from stedi.spark import LOCAL_CONF
+from stedi.tables import lakehouse
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
+DOCKER = ROOT / "docker"
+SPARK_DEFAULTS = DOCKER / "spark" / "spark-defaults.conf"
+DOCKERFILE = DOCKER / "spark" / "Dockerfile"
+JARS_LOCK = DOCKER / "spark" / "jars.lock"
+TRINO_CATALOGS = DOCKER / "trino" / "catalog"
+HOOKS = DOCKER / "localstack" / "init" / "ready.d"
+GLUE_6_ICEBERG = "1.11"  # AWS Glue 6.0 ships Iceberg 1.11 (PLATFORM-NOTES.md)
+
+PORT = re.compile(
+    r"^(?P<ip>[0-9.]+):(?:\$\{(?P<env>\w+):-(?P<default>\d+)\}|(?P<fixed>\d+)):(?P<container>\d+)(?:/tcp)?$"
+)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def house():
+    return lakehouse()
+
+
+@pytest.fixture(scope="module")
+def spark_conf() -> dict[str, str]:
+    return spark_defaults(SPARK_DEFAULTS)
+
+
+@pytest.fixture(scope="module")
+def spark_catalog(spark_conf) -> CatalogConf:
+    return CatalogConf.from_conf(spark_conf.get)
+
+
+@pytest.fixture(scope="module")
+def trino() -> tuple[str, dict[str, str]]:
+    """The one Trino catalog: (its name, i.e. the file's stem, and its properties)."""
+    files = sorted(TRINO_CATALOGS.glob("*.properties"))
+    assert len(files) == 1, f"expected one Trino catalog in {TRINO_CATALOGS}, found {files}"
+    properties = {}
+    for line in files[0].read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, value = line.split("=", 1)
+            properties[key.strip()] = value.strip()
+    return files[0].stem, properties
+
+
+def _service_by_image(services: dict, image: str) -> tuple[str, dict]:
+    matches = [(name, s) for name, s in services.items() if s.get("image", "").startswith(image)]
+    assert len(matches) == 1, f"expected one service running {image}"
+    return matches[0]
+
+
+def _env(service: dict) -> dict[str, str]:
+    env = service.get("environment", {})
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+def _ports(service: dict) -> list[re.Match]:
+    parsed = []
+    for entry in service.get("ports", []):
+        assert isinstance(entry, str), f"use the short port syntax: {entry!r}"
+        match = PORT.match(entry)
+        assert match, f"port {entry!r} does not name its host IP and ports"
+        parsed.append(match)
+    return parsed
+
+
+def _rest_fixture_properties(env: dict[str, str]) -> dict[str, str]:
+    """The catalog properties the Iceberg REST fixture derives from CATALOG_* variables:
+    prefix dropped, `__` -> `-`, `_` -> `.`, lower case."""
+    return {
+        key[len("CATALOG_") :].replace("__", "-").replace("_", ".").lower(): value
+        for key, value in env.items()
+        if key.startswith("CATALOG_")
+    }
+
+
+# ---------------------------------------------------------------- the file itself
+
+
+def test_compose_file_is_valid_against_the_compose_specification(compose):
+    schema = json.loads(SCHEMA.read_text())
+    assert "draft-07" in schema["$schema"]
+    jsonschema.Draft7Validator.check_schema(schema)
+    errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(compose), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.path))}: {e.message}" for e in errors)
+
+
+def test_the_stack_has_the_four_services_and_a_fixed_project_name(compose, services):
+    assert compose["name"] == docker_stack.PROJECT
+    assert set(services) == set(docker_stack.SERVICES)
+
+
+def test_every_image_is_pinned(services):
+    for name, service in services.items():
+        image = service["image"]
+        repository, _, tag = image.partition("@")[0].rpartition(":")
+        assert repository and tag and tag != "latest" and re.search(r"\d", tag), f"{name}: {image} is not pinned"
+        if "build" in service:
+            continue  # built here: its base images are pinned (below)
+        assert re.search(r"@sha256:[0-9a-f]{64}$", image), f"{name}: {image} has no digest"
+
+
+def test_the_spark_image_is_built_from_pinned_bases():
+    bases = [line.split()[1] for line in DOCKERFILE.read_text().splitlines() if line.startswith("FROM ")]
+    assert bases
+    for base in bases:
+        tag = base.partition("@")[0].rpartition(":")[2]
+        assert tag and tag != "latest" and re.match(r"\d+\.\d+\.\d+", tag), f"{base} is not pinned to a release"
+
+
+def test_every_published_port_binds_loopback_and_matches_the_port_table(services):
+    published = {}
+    for name, service in services.items():
+        for match in _ports(service):
+            assert match["ip"] == "127.0.0.1", f"{name} publishes {match.group(0)} beyond loopback"
+            published[name] = match
+    assert set(published) == set(docker_stack.PORTS)
+    for name, match in published.items():
+        port = docker_stack.PORTS[name]
+        assert (match["env"], int(match["default"]), int(match["container"])) == (
+            port.env,
+            port.default,
+            port.container,
+        )
+    assert docker_stack.HOST == "127.0.0.1"
+
+
+def test_every_service_has_a_healthcheck(services):
+    for name, service in services.items():
+        check = service.get("healthcheck")
+        assert check and not check.get("disable"), f"{name} has no health check"
+        assert check["test"][0] in ("CMD", "CMD-SHELL") and len(check["test"]) > 1, name
+
+
+def test_every_dependency_waits_for_health(services):
+    for name, service in services.items():
+        depends = service.get("depends_on", {})
+        assert isinstance(depends, dict), f"{name}: depends_on must name a condition"
+        for dependency, spec in depends.items():
+            assert spec == {"condition": "service_healthy"}, f"{name} -> {dependency}: {spec}"
+    s3, _ = _service_by_image(services, "localstack/localstack")
+    rest, _ = _service_by_image(services, "apache/iceberg-rest-fixture")
+    assert set(services[rest]["depends_on"]) == {s3}
+    for engine in ("spark", "trino"):
+        assert set(services[engine]["depends_on"]) == {s3, rest}
+
+
+def test_localstack_is_the_last_free_tag_and_runs_s3_only(services):
+    _, s3 = _service_by_image(services, "localstack/localstack")
+    assert s3["image"].startswith("localstack/localstack:4.14.0@")
+    assert _env(s3)["SERVICES"] == "s3"
+    assert not any("LOCALSTACK_AUTH_TOKEN" in key or "API_KEY" in key for key in _env(s3))
+
+
+def test_the_catalog_database_is_on_a_named_volume(compose, services):
+    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    mounts = dict(volume.split(":", 1) for volume in rest["volumes"])
+    assert set(mounts) <= set(compose["volumes"]), "the catalog's database must be on a named volume"
+    database = _env(rest)["CATALOG_URI"].removeprefix("jdbc:sqlite:").removeprefix("file:")
+    assert any(Path(database).is_relative_to(target) for target in mounts.values()), database
+
+
+# ---------------------------------------------------------------- one source of truth
+
+
+def test_bucket_agrees_everywhere(services, house, spark_catalog, trino):
+    _, s3 = _service_by_image(services, "localstack/localstack")
+    assert _env(s3)["STEDI_BUCKET"] == house.bucket
+    assert s3["healthcheck"]["test"][-1] == house.bucket  # head-bucket --bucket <bucket>
+    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    for warehouse in (
+        spark_catalog.warehouse,
+        trino[1]["iceberg.rest-catalog.warehouse"],
+        _rest_fixture_properties(_env(rest))["warehouse"],
+    ):
+        assert urlparse(warehouse).netloc == house.bucket
+
+
+def test_warehouse_agrees_with_tables_toml(services, house, spark_catalog, trino):
+    expected = f"s3://{house.bucket}/{house.warehouse_prefix}"
+    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    assert spark_catalog.warehouse == expected
+    assert trino[1]["iceberg.rest-catalog.warehouse"] == expected
+    assert _rest_fixture_properties(_env(rest))["warehouse"] == expected
+    # The embedded stack writes the same warehouse (stedi/stack.py).
+    assert all(house.table_location(t).startswith(expected + "/") for t in house.tables.values())
+
+
+def test_the_localstack_init_hook_creates_the_configured_bucket(services):
+    _, s3 = _service_by_image(services, "localstack/localstack")
+    mounts = dict(volume.rsplit(":", 2)[:2] for volume in s3["volumes"])
+    assert mounts == {"./docker/localstack/init/ready.d": "/etc/localstack/init/ready.d"}
+    hooks = sorted(HOOKS.glob("*.sh"))
+    assert len(hooks) == 1
+    hook = hooks[0].read_text()
+    assert hooks[0].stat().st_mode & stat.S_IXUSR, "LocalStack runs only executable hooks"
+    assert 'create-bucket --bucket "$STEDI_BUCKET"' in hook
+    assert hook.startswith("#!/bin/sh") and "set -eu" in hook
+
+
+def test_catalog_name_is_glues_in_spark_trino_and_the_runtime(spark_conf, trino):
+    assert spark_conf["spark.sql.defaultCatalog"] == docker_stack.CATALOG
+    assert spark_conf[f"spark.sql.catalog.{docker_stack.CATALOG}"] == "org.apache.iceberg.spark.SparkCatalog"
+    assert trino[0] == docker_stack.CATALOG
+    # On AWS Glue the jobs use the same catalog name (stedi/runtime.py builds that adapter).
+    assert f'"{docker_stack.CATALOG}"' in inspect.getsource(runtime._run_on_glue)
+    assert docker_stack.trino_connection()["catalog"] == docker_stack.CATALOG
+
+
+def test_trino_defaults_to_the_lakehouse_namespace(house):
+    connection = docker_stack.trino_connection()
+    assert connection["schema"] == house.namespace
+    assert (connection["host"], connection["port"]) == (docker_stack.HOST, docker_stack.PORTS["trino"].host)
+
+
+def test_s3_endpoint_agrees_everywhere(services, spark_catalog, trino):
+    name, s3 = _service_by_image(services, "localstack/localstack")
+    container_port = int(_ports(s3)[0]["container"])
+    expected = f"http://{name}:{container_port}"
+    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    assert spark_catalog.s3_endpoint == expected
+    assert trino[1]["s3.endpoint"] == expected
+    assert _rest_fixture_properties(_env(rest))["s3.endpoint"] == expected
+    # Path-style everywhere: the bucket is not a host name on the compose network.
+    assert spark_catalog.path_style
+    assert trino[1]["s3.path-style-access"] == "true"
+    assert _rest_fixture_properties(_env(rest))["s3.path-style-access"] == "true"
+    assert _rest_fixture_properties(_env(rest))["io-impl"] == "org.apache.iceberg.aws.s3.S3FileIO"
+    assert trino[1]["fs.s3.enabled"] == "true"  # Trino 481+ name (was fs.native-s3.enabled)
+    assert not any(key.startswith("hive.s3.") or key == "fs.native-s3.enabled" for key in trino[1])
+
+
+def test_catalog_endpoint_agrees_everywhere(services, spark_catalog, trino):
+    name, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    container_port = int(_ports(rest)[0]["container"])
+    expected = f"http://{name}:{container_port}"
+    assert spark_catalog.uri == expected
+    assert trino[1]["iceberg.rest-catalog.uri"] == expected
+    assert trino[1]["iceberg.catalog.type"] == "rest" and trino[1]["connector.name"] == "iceberg"
+    assert f"localhost:{container_port}/v1/config" in " ".join(rest["healthcheck"]["test"])
+    assert docker_stack.PORTS[name].container == container_port
+
+
+def test_credentials_are_the_emulators_dummy_ones_everywhere(services, spark_catalog, trino):
+    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    rest_properties = _rest_fixture_properties(_env(rest))
+    access_keys = {spark_catalog.access_key, trino[1]["s3.aws-access-key"], rest_properties["s3.access-key-id"]}
+    secret_keys = {spark_catalog.secret_key, trino[1]["s3.aws-secret-key"], rest_properties["s3.secret-access-key"]}
+    assert access_keys == {docker_stack.ACCESS_KEY} == {stack.ACCESS_KEY}
+    assert secret_keys == {docker_stack.SECRET_KEY} == {stack.SECRET_KEY}
+
+
+def test_region_agrees_with_tables_toml(services, house, spark_catalog, trino):
+    _, s3 = _service_by_image(services, "localstack/localstack")
+    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
+    assert spark_catalog.region == house.region
+    assert trino[1]["s3.region"] == house.region
+    assert _rest_fixture_properties(_env(rest))["client.region"] == house.region
+    assert _env(rest)["AWS_REGION"] == house.region
+    assert _env(s3)["AWS_DEFAULT_REGION"] == house.region
+
+
+def test_no_real_looking_credentials_anywhere():
+    files = [COMPOSE] + [p for p in DOCKER.rglob("*") if p.is_file() and p.suffix != ".md"]
+    aws_key_id = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b")
+    assignment = re.compile(
+        r"(?i)(secret|password|passwd|token|access[-_.]?key(?:[-_.]?id)?)[\w.-]*\s*[:=]\s*['\"]?([^\s'\"#]+)"
+    )
+    for path in files:
+        text = path.read_text()
+        assert not aws_key_id.search(text), f"{path} holds something like an AWS access key id"
+        for line in text.splitlines():
+            if line.lstrip().startswith("#"):
+                continue
+            for match in assignment.finditer(line):
+                value = match.group(2)
+                assert value in (docker_stack.ACCESS_KEY, docker_stack.SECRET_KEY), f"{path}: {line.strip()}"
+
+
+# ---------------------------------------------------------------- the Spark image
+
+
+def test_spark_session_semantics_match_the_embedded_stack(spark_conf):
+    for key in ("spark.sql.session.timeZone", "spark.sql.ansi.enabled", "spark.sql.shuffle.partitions"):
+        assert spark_conf[key] == LOCAL_CONF[key], key
+    assert spark_conf["spark.driver.bindAddress"] == "127.0.0.1"
+    assert spark_conf["spark.sql.extensions"] == "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+
+
+def test_the_log_configuration_the_defaults_name_is_in_the_image(spark_conf):
+    options = spark_conf["spark.driver.extraJavaOptions"]
+    path = Path(re.search(r"-Dlog4j2\.configurationFile=file:(\S+)", options).group(1))
+    dockerfile = DOCKERFILE.read_text()
+    assert "WORKDIR /opt/stedi" in dockerfile and "COPY stedi/ stedi/" in dockerfile
+    assert (ROOT / path.relative_to("/opt/stedi")).is_file()
+
+
+def _jars() -> list[tuple[str, str, str]]:
+    rows = [line.split() for line in JARS_LOCK.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert all(len(row) == 3 for row in rows)
+    return [tuple(row) for row in rows]
+
+
+def test_iceberg_jars_match_glue_6_and_the_pinned_spark():
+    lock = (ROOT / "requirements.lock").read_text()
+    spark_version = re.search(r"^pyspark==(\S+)$", lock, re.M).group(1)
+    spark_minor = ".".join(spark_version.split(".")[:2])
+    import pyspark
+
+    spark_jars = " ".join(os.listdir(Path(pyspark.__file__).parent / "jars"))
+    scala = re.search(r"scala-library-(\d+\.\d+)\.", spark_jars).group(1)
+    files = {name for _, name, _ in _jars()}
+    runtime_jar = next(n for n in files if n.startswith("iceberg-spark-runtime-"))
+    match = re.fullmatch(r"iceberg-spark-runtime-(\d+\.\d+)_(\d+\.\d+)-(\d+\.\d+\.\d+)\.jar", runtime_jar)
+    assert match and (match[1], match[2]) == (spark_minor, scala), runtime_jar
+    iceberg = match[3]
+    assert iceberg.startswith(GLUE_6_ICEBERG + ".")
+    assert files == {runtime_jar, f"iceberg-aws-bundle-{iceberg}.jar"}
+
+
+def test_every_jar_has_a_checksum_and_a_maven_central_url():
+    for sha, name, url in _jars():
+        assert re.fullmatch(r"[0-9a-f]{64}", sha), name
+        artifact, version = re.fullmatch(r"(.+)-(\d+\.\d+\.\d+)\.jar", name).groups()
+        assert url == f"https://repo1.maven.org/maven2/org/apache/iceberg/{artifact}/{version}/{name}"
+
+
+def test_the_dockerfile_verifies_every_jar_before_use():
+    dockerfile = DOCKERFILE.read_text()
+    assert "docker/spark/jars.lock" in dockerfile
+    assert "sha256sum -c -" in dockerfile and "set -eu" in dockerfile
+    assert "openjdk-17-jre-headless" in dockerfile
+    assert "pip install --no-deps -e ." in dockerfile  # the project, without a second Spark
+    assert "COPY docker/spark/spark-defaults.conf /opt/stedi-conf/spark-defaults.conf" in dockerfile
+    assert "SPARK_CONF_DIR=/opt/stedi-conf" in dockerfile
+
+
+def test_the_image_python_packages_are_those_of_requirements_lock():
+    locked = dict(
+        line.split("==", 1)
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    locked = {k.lower().replace("_", "-"): v for k, v in locked.items()}
+    pins = [
+        line
+        for line in (DOCKER / "spark" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert pins
+    for pin in pins:
+        name, version = pin.split("==")
+        assert locked.get(name.lower()) == version, pin
+
+
+def test_the_build_context_holds_what_the_dockerfile_copies():
+    ignore = (DOCKER / "spark" / "Dockerfile.dockerignore").read_text().splitlines()
+    allowed = {line[1:].rstrip("/") for line in ignore if line.startswith("!")}
+    for line in DOCKERFILE.read_text().splitlines():
+        if line.startswith("COPY ") and "--from" not in line:
+            for source in line.split()[1:-1]:
+                top = source.rstrip("/").split("/")[0]
+                assert (
+                    source.rstrip("/") in allowed or top in allowed or any(source.startswith(a + "/") for a in allowed)
+                ), source
+                assert (ROOT / source).exists(), source
+
+
+# ---------------------------------------------------------------- make targets and README
+
+
+def test_compose_mk_has_the_targets_and_checks_the_engine_first():
+    text = (DOCKER / "compose.mk").read_text()
+    recipes = {}
+    current = None
+    for line in text.splitlines():
+        target = re.match(r"^([a-z-]+):", line)
+        if target:
+            current = target.group(1)
+            recipes[current] = []
+        elif line.startswith("\t") and current:
+            recipes[current].append(line.strip())
+    assert {"up", "down-volumes", "smoke", "docker-down"} <= set(recipes)
+    for target in ("up", "smoke"):
+        assert recipes[target][0] == "@$(DOCKER_STACK_CHECK) check-engine", target
+    assert "down --volumes" in recipes["down-volumes"][0]
+    assert "down --if-up" in recipes["docker-down"][0]
+    assert "DOCKER_STACK_CHECK := $(PYTHON) -m stedi.docker_stack" in text
+
+
+def test_readme_section_tells_a_docker_user_what_they_need():
+    text = (DOCKER.parent / "README.md").read_text()
+    assert "localstack/localstack:4.14.0" in text and "auth token" in text
+    assert "make up && make smoke" in text
+    for service in docker_stack.SERVICES:
+        assert f"`{service}`" in text
+    for port in docker_stack.PORTS.values():
+        assert f"127.0.0.1:{port.default}" in text and port.env in text
