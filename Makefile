@@ -10,10 +10,12 @@ LANDING ?=
 SUMMARY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline test down status generate fetch-udacity lock clean
+.PHONY: help install pipeline test down status query generate fetch-udacity lock clean
+
+include docker/compose.mk
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + ": set PYTHON=python3.11")'
@@ -25,13 +27,16 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv with the pinned dependencies (once)
 
-pipeline: $(STAMP) ## run the five jobs on the embedded stack (LANDING=dir POLICY=strict|rubric SUMMARY=file)
+pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else embedded (LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
 
 test: $(STAMP) ## run the whole test suite
 	$(BIN)/pytest
 
-down: $(STAMP) ## stop the embedded stack and discard its tables
+query: $(STAMP) ## Athena SQL on the running stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json)
+	$(BIN)/stedi query $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)','$(subst ','\'',$(value SQL))')
+
+down: $(STAMP) docker-down ## stop the embedded stack (and the Docker stack if it runs)
 	$(BIN)/stedi down
 
 status: $(STAMP) ## show whether the embedded stack is running

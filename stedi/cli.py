@@ -26,12 +26,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_user_error(error: Exception) -> bool:
+    from stedi.docker_stack import DockerStackError
     from stedi.landing import LandingError
     from stedi.preflight import PreflightError
     from stedi.stack import StackError
     from stedi.udacity import FetchError
 
-    return isinstance(error, (StackError, LandingError, PreflightError, FetchError, FileNotFoundError, ValueError))
+    return isinstance(
+        error, (StackError, DockerStackError, LandingError, PreflightError, FetchError, FileNotFoundError, ValueError)
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("dest", type=Path)
     fetch.add_argument("--base-url", help="a mirror of the upstream folder (default: the public repository)")
     fetch.set_defaults(handler=_fetch_udacity)
+
+    from stedi.query.cli_handler import add_query_parser
+
+    add_query_parser(commands)
     return parser
 
 
@@ -93,14 +100,21 @@ def _status(args) -> int:
 
 
 def _pipeline(args) -> int:
-    from stedi import pipeline
+    from stedi import docker_stack, pipeline
     from stedi.preflight import check_java
     from stedi.tables import lakehouse
 
-    check_java()
     progress = Progress()
     progress(f"pipeline: policy {args.policy}, landing {args.landing or 'synthetic (generator)'}")
-    summary = pipeline.run_embedded(args.landing, args.policy, progress, seed=args.seed, customers=args.customers)
+    if docker_stack.is_up():
+        progress("stack: Docker (jobs run in its Spark container; Iceberg REST catalog, LocalStack S3)")
+        summary = docker_stack.run_pipeline(
+            args.policy, args.landing, progress, seed=args.seed, customers=args.customers
+        )
+    else:
+        progress("stack: embedded (S3 emulator + Iceberg SQL catalog + local Spark)")
+        check_java()
+        summary = pipeline.run_embedded(args.landing, args.policy, progress, seed=args.seed, customers=args.customers)
     if args.summary:
         pipeline.write_summary(summary, args.summary)
         progress(f"summary written to {args.summary}")

@@ -28,6 +28,7 @@ ACCESS_KEY = "test"  # the emulator's dummy credentials; never real ones
 SECRET_KEY = "test"
 STATE_FILE = "stack.json"
 CATALOG_DB = "catalog.db"
+CATALOG_NAME = "stedi"  # the SqlCatalog's name: its rows in catalog.db are keyed by it
 
 
 class StackError(RuntimeError):
@@ -89,7 +90,7 @@ class Stack:
     def catalog(self):
         from pyiceberg.catalog.sql import SqlCatalog
 
-        catalog = SqlCatalog("stedi", **self.iceberg_properties())
+        catalog = SqlCatalog(CATALOG_NAME, **self.iceberg_properties())
         catalog.create_namespace_if_not_exists(lakehouse().namespace)
         return catalog
 
