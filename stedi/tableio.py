@@ -150,8 +150,8 @@ def _conform_arrow(arrow, table: Table):
 class SparkCatalogIO:
     """Tables in a Spark Iceberg catalog named `glue_catalog`: the Iceberg REST catalog in the
     Docker stack, the Glue Data Catalog on AWS. Landing tables are read straight from their
-    JSON prefix with the declared schema, as Athena's landing tables are; `materialize_landing` also keeps an Iceberg copy (the
-    Docker stack's Trino has no JSON tables)."""
+    JSON prefix with the declared schema, as Athena's landing tables are; `materialize_landing`
+    also keeps an Iceberg copy (the Docker stack's Trino has no JSON tables)."""
 
     def __init__(
         self, spark, catalog_name: str, landing_root: str, *, materialize_landing: bool, house: Lakehouse | None = None
