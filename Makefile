@@ -10,7 +10,7 @@ LANDING ?=
 SUMMARY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline test down status query generate fetch-udacity lock clean
+.PHONY: help install pipeline test down status query generate fetch-udacity vendor-datadocs lock clean
 
 include docker/compose.mk
 
@@ -30,7 +30,13 @@ install: $(STAMP) ## create .venv with the pinned dependencies (once)
 pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else embedded (LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
 
-test: $(STAMP) ## run the whole test suite
+# Headless Chromium renders the offline Data Docs in the tests (Debian's package).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+/usr/bin/chromium:
+	@command -v apt-get >/dev/null || { echo "the tests need Chromium at /usr/bin/chromium (Debian: apt-get install -y chromium)" >&2; exit 1; }
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null
+
+test: $(STAMP) /usr/bin/chromium ## run the whole test suite
 	$(BIN)/pytest
 
 query: $(STAMP) ## Athena SQL on the running stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json)
@@ -56,6 +62,9 @@ lock: ## re-pin requirements.lock from pyproject.toml in a scratch environment
 	  echo '# Regenerate with: make lock'; \
 	  build/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 	rm -rf build/lock-venv
+
+vendor-datadocs: ## re-fetch the offline Data Docs assets from npm and verify their checksums
+	scripts/vendor_datadocs_assets.sh
 
 clean: ## remove build output (keeps .venv and the embedded stack)
 	rm -rf build .pytest_cache
