@@ -142,19 +142,6 @@ def prepare(spark, catalog: str, namespace: str) -> None:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
 
 
-def spark_catalog_io(spark, landing_root: str):
-    """`stedi.runtime.docker_io` with the landing zone read from `landing_root`.
-
-    docker_io() reads the landing JSON from `s3a://<bucket>`, which needs hadoop-aws; in this
-    image the landing zone is staged to local disk instead (see the module docstring).
-    """
-    from stedi.runtime import docker_io
-
-    io = docker_io(spark)
-    io.landing_root = landing_root.rstrip("/")
-    return io
-
-
 def run(policy: str, progress=None, spark=None) -> dict:
     """Landing + five jobs through Spark's Iceberg catalog; returns the run summary."""
     from pyspark.sql import SparkSession
@@ -162,6 +149,7 @@ def run(policy: str, progress=None, spark=None) -> dict:
     from stedi import pipeline, settings
     from stedi.job import JobParams
     from stedi.progress import Progress
+    from stedi.runtime import docker_io
     from stedi.tables import lakehouse
 
     progress = progress or Progress(stream=sys.stderr)
@@ -173,7 +161,7 @@ def run(policy: str, progress=None, spark=None) -> dict:
     staged = stage_landing(conf.s3_client(), STAGING, house)
     progress(f"staged s3://{house.bucket} landing files in the container")
     prepare(spark, conf.name, house.namespace)
-    io = spark_catalog_io(spark, staged.as_uri())
+    io = docker_io(spark, landing_root=staged.as_uri())
     summary = pipeline.run(io, params, progress)
     summary.update(catalog=conf.name, catalog_uri=conf.uri, warehouse=conf.warehouse)
     return summary

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import TextIO
 
 
@@ -22,11 +24,16 @@ class Progress:
             print(f"[{self.elapsed:7.1f}s] {message}", file=self.stream, flush=True)
 
 
-def table(rows: list[tuple], headers: tuple[str, ...]) -> str:
-    """A plain aligned text table (numbers right-aligned), for terminals and logs."""
-    cells = [tuple(_cell(v) for v in row) for row in rows]
+def table(rows: list[tuple], headers: Sequence[str], cell: Callable[[object], str] | None = None) -> str:
+    """A plain aligned text table, for terminals and logs.
+
+    A column whose values are all numbers (or missing) is right-aligned; `cell` renders one
+    value (default: numbers with thousands separators).
+    """
+    cell = cell or _cell
+    cells = [tuple(cell(v) for v in row) for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    numeric = [bool(rows) and all(isinstance(r[i], (int, float)) for r in rows) for i in range(len(headers))]
+    numeric = [bool(rows) and all(is_number(r[i]) or r[i] is None for r in rows) for i in range(len(headers))]
 
     def line(values):
         return "  ".join(
@@ -35,6 +42,10 @@ def table(rows: list[tuple], headers: tuple[str, ...]) -> str:
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(headers), rule, *(line(r) for r in cells)])
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def _cell(value) -> str:

@@ -48,15 +48,20 @@ def _run_locally(job: Job, args: list[str]):
     return job.run(EmbeddedIO(local_session(job.name), stack.require()), params)
 
 
-def docker_io(spark=None):
-    """Spark's Iceberg catalog as configured in docker/spark/spark-defaults.conf."""
+def docker_io(spark=None, landing_root: str | None = None):
+    """Spark's Iceberg catalog as configured in docker/spark/spark-defaults.conf.
+
+    `landing_root` is where the landing JSON is read from: the bucket by default, or a local
+    copy where the image has no S3 filesystem for Spark (see stedi/docker_pipeline.py).
+    """
     from pyspark.sql import SparkSession
 
     from stedi.tableio import SparkCatalogIO
 
     spark = spark or SparkSession.builder.getOrCreate()
     catalog = spark.conf.get("spark.sql.defaultCatalog", "stedi")
-    return SparkCatalogIO(spark, catalog, f"s3a://{lakehouse().bucket}", materialize_landing=True)
+    root = landing_root or f"s3a://{lakehouse().bucket}"
+    return SparkCatalogIO(spark, catalog, root, materialize_landing=True)
 
 
 def _run_on_glue(job: Job, argv: list[str]):

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
+from stedi.progress import table
 from stedi.query.engine import Result
 
 FORMATS = ("text", "csv", "json")
@@ -39,20 +40,8 @@ def render_many(results: list[Result], fmt: str) -> str:
 
 def text(result: Result) -> str:
     """An aligned table (numbers right-aligned) followed by the row count, as the Trino CLI."""
-    headers = result.columns
-    cells = [[_cell(v) for v in row] for row in result.rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    numeric = [bool(result.rows) and all(_is_number(r[i]) or r[i] is None for r in result.rows)
-               for i in range(len(headers))]
-
-    def line(values):
-        parts = zip(values, widths, numeric, strict=True)
-        return "  ".join(v.rjust(w) if n else v.ljust(w) for v, w, n in parts).rstrip()
-
     count = len(result.rows)
-    lines = [line(headers), "  ".join("-" * w for w in widths), *(line(r) for r in cells)]
-    lines.append(f"({count} row{'s' if count != 1 else ''})")
-    return "\n".join(lines)
+    return f"{table(result.rows, result.columns, cell=_cell)}\n({count} row{'s' if count != 1 else ''})"
 
 
 def to_csv(result: Result) -> str:
@@ -91,10 +80,6 @@ def jsonable(value):
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     return str(value)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
 
 
 def _cell(value) -> str:

@@ -263,7 +263,7 @@ def test_landing_is_staged_from_s3_and_materialized_as_iceberg(spark, recording,
     local = sorted(p.relative_to(tmp_path / "local") for p in (tmp_path / "local").rglob("*.json"))
     assert sorted(p.relative_to(staged) for p in staged.rglob("*.json")) == local  # stale file deleted by upload
 
-    io = docker_pipeline.spark_catalog_io(recording, staged.as_uri())
+    io = runtime.docker_io(recording, landing_root=staged.as_uri())
     assert io.landing_root == staged.as_uri().rstrip("/")
     for name, rows in counts.items():
         landed = io.land(name)
