@@ -10,7 +10,7 @@ LANDING ?=
 SUMMARY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline test down status query generate fetch-udacity vendor-datadocs lock clean
+.PHONY: help install pipeline docs test down status query generate fetch-udacity vendor-datadocs lock clean
 
 include docker/compose.mk
 
@@ -29,6 +29,9 @@ install: $(STAMP) ## create .venv with the pinned dependencies (once)
 
 pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else embedded (LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+docs: $(STAMP) ## open the Data Docs of the last pipeline run's quality gates (build/data-docs/index.html)
+	$(BIN)/stedi docs
 
 # Headless Chromium renders the offline Data Docs in the tests (Debian's package).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)

@@ -11,10 +11,15 @@ from stedi.progress import Progress, table
 
 
 def main(argv: list[str] | None = None) -> int:
+    from stedi.gate import GateFailed
+
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args) or 0
+    except GateFailed as failure:  # the data, not the command, is wrong: say what and where
+        print(f"stedi: {failure}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -50,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     down.set_defaults(handler=_down)
     status = commands.add_parser("status", help="show whether the embedded stack runs, and where")
     status.set_defaults(handler=_status)
+
+    docs = commands.add_parser("docs", help="open the Data Docs of the last run's quality gates")
+    docs.add_argument("--no-browser", action="store_true", help="only print where the report is")
+    docs.set_defaults(handler=_docs)
 
     pipeline = commands.add_parser("pipeline", help="run the five jobs end to end")
     pipeline.add_argument(
@@ -128,6 +137,18 @@ def _pipeline(args) -> int:
     if "cross_customer_pairs" in summary:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
     print(f"\npolicy {summary['policy']}: done in {progress.elapsed:.1f}s. Tables stay queryable until `make down`.")
+    return 0
+
+
+def _docs(args) -> int:
+    import webbrowser
+
+    index = settings.docs_dir() / "index.html"
+    if not index.exists():
+        raise FileNotFoundError(f"no Data Docs at {index} yet: run `make pipeline` first")
+    print(index)
+    if not args.no_browser and not webbrowser.open(index.as_uri()):
+        print("no browser found here: open the file above in one (it works offline)")
     return 0
 
 

@@ -60,11 +60,12 @@ class Job:
             )
         return writes[0]
 
-    def run(self, io, params: JobParams) -> JobResult:
+    def run(self, io, params: JobParams, gate=None) -> JobResult:
+        """Extract, transform, load; with a quality gate, the output is published only if it passes."""
         started = time.perf_counter()
         frames = {name: io.read(name) for name in self.inputs}
         result = conform(_call(self.transform, frames, params), self.output)
-        written = io.write(self.output.name, result)
+        written = io.write(self.output.name, result, audit=gate.auditor(self.output) if gate else None)
         metrics = _call(self.audit, frames, params) if self.audit else {}
         return JobResult(
             job=self.name,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from stedi import settings
+from stedi.gate import Gate
 from stedi.job import Job, JobParams
 from stedi.progress import Progress
 from stedi.tables import lakehouse
@@ -39,8 +40,9 @@ def jobs() -> list[Job]:
     return ordered
 
 
-def run(io, params: JobParams, progress=None) -> dict:
-    """Land, then transform; returns the run summary."""
+def run(io, params: JobParams, progress=None, gate: Gate | None = None) -> dict:
+    """Land, then transform, each table through the quality gate when one is given; returns the
+    run summary. A table that fails its gate raises GateFailed and nothing after it runs."""
     progress = progress or Progress(quiet=True)
     house = lakehouse()
     started = time.perf_counter()
@@ -54,7 +56,7 @@ def run(io, params: JobParams, progress=None) -> dict:
     }
     for table in house.zone("landing"):
         step = time.perf_counter()
-        landed = io.land(table.name)
+        landed = io.land(table.name, audit=gate.auditor(table) if gate else None)
         summary["landing"][table.name] = {"files": landed.files, "rows": landed.rows}
         _record(summary, table.name, landed.rows, landed.snapshot_id)
         progress(
@@ -62,7 +64,7 @@ def run(io, params: JobParams, progress=None) -> dict:
         )
     for job in jobs():
         progress(f"job  {job.name} ...")
-        result = job.run(io, params)
+        result = job.run(io, params, gate)
         _record(summary, result.output, result.rows, result.snapshot_id)
         summary["jobs"][job.name] = {
             "output": result.output,
@@ -72,8 +74,31 @@ def run(io, params: JobParams, progress=None) -> dict:
         }
         summary.update(result.metrics)
         progress(f"job  {job.name}: {result.rows:,} rows -> {house.namespace}.{result.output} ({result.seconds:.1f}s)")
+    if gate:
+        summary["gates"] = _gate_summary(gate, progress)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
+
+
+def _gate_summary(gate: Gate, progress) -> dict:
+    step = time.perf_counter()
+    docs = gate.build_docs()
+    docs_seconds = time.perf_counter() - step
+    checked = sum(o.expectations for o in gate.outcomes)
+    seconds = sum(o.seconds for o in gate.outcomes)
+    progress(
+        f"quality gates: {len(gate.outcomes)} tables, {checked} expectations passed ({seconds:.1f}s)"
+        + (f"; Data Docs {docs} ({docs_seconds:.1f}s)" if docs else "")
+    )
+    return {
+        "tables": {
+            o.table: {"engine": o.engine, "expectations": o.expectations, "seconds": round(o.seconds, 2)}
+            for o in gate.outcomes
+        },
+        "seconds": round(seconds, 2),
+        "docs": str(docs) if docs else None,
+        "docs_seconds": round(docs_seconds, 2),
+    }
 
 
 def _record(summary: dict, table: str, rows: int, snapshot_id: int | None) -> None:
@@ -103,9 +128,21 @@ def run_embedded(
     landing_zone.upload(source, lake.s3_client(), progress)
     progress("starting Spark (local[2])")
     io = EmbeddedIO(local_session("stedi-pipeline"), lake)
-    summary = run(io, params, progress)
+    gate = Gate(
+        params,
+        docs_dir=settings.docs_dir(),
+        expected_rows=expected_rows(source, policy),
+        read_published=io.read_published,
+    )
+    summary = run(io, params, progress, gate)
     summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint)
     return summary
+
+
+def expected_rows(landing: Path, policy: str) -> dict[str, int]:
+    from expectations.reconciliation import known_counts
+
+    return known_counts(landing, policy)
 
 
 def synthetic_landing(seed: int, customers: int, progress) -> Path:

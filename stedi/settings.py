@@ -29,6 +29,11 @@ def state_home() -> Path:
     return Path(os.environ.get("STEDI_HOME") or project_root() / ".stedi")
 
 
+def docs_dir() -> Path:
+    """Where the Data Docs site is written (build/data-docs/ in the checkout by default)."""
+    return Path(os.environ.get("STEDI_DOCS_DIR") or project_root() / "build" / "data-docs")
+
+
 def check_policy(policy: str) -> str:
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}: use one of {', '.join(POLICIES)}")

@@ -7,6 +7,7 @@ Iceberg or S3 jars), or Spark's own Iceberg catalog (the Docker stack and AWS Gl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,12 +27,19 @@ class Landed:
     snapshot_id: int | None
 
 
+# Called with the staged rows (and facts only the adapter knows, such as the records in the
+# landing files) between staging a table and publishing it; raising stops the publication.
+Auditor = Callable[..., None]
+
+
 class TableIO(Protocol):
     def read(self, name: str): ...
 
-    def write(self, name: str, df) -> Written: ...
+    def write(self, name: str, df, audit: Auditor | None = None) -> Written: ...
 
-    def land(self, name: str) -> Landed: ...
+    def land(self, name: str, audit: Auditor | None = None) -> Landed: ...
+
+    def read_published(self, name: str): ...
 
 
 class MissingValues(ValueError):
@@ -57,17 +65,35 @@ class EmbeddedIO:
         arrow = self._load(table).scan().to_arrow()
         return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
 
-    def write(self, name: str, df) -> Written:
-        table = self.house.table(name)
-        return self.write_arrow(table, df.toArrow())
+    def read_published(self, name: str):
+        """The published rows as Arrow (what the quality gates join against)."""
+        return self._load(self.house.table(name)).scan().to_arrow()
 
-    def write_arrow(self, table: Table, arrow, properties: dict[str, str] | None = None) -> Written:
+    def write(self, name: str, df, audit: Auditor | None = None) -> Written:
+        table = self.house.table(name)
+        return self.write_arrow(table, df.toArrow(), audit=audit)
+
+    def write_arrow(self, table: Table, arrow, audit: Auditor | None = None, **facts) -> Written:
+        """Replace the table's rows; with an auditor, write-audit-publish.
+
+        The rows are staged on the table's `audit` branch, read back, and handed to the
+        auditor; only when it returns does the branch's snapshot become the table's current
+        one. Readers never see staged rows, and a failed audit leaves the table as it was.
+        """
         arrow = _conform_arrow(arrow, table)
         iceberg_table = self._ensure(table)
-        snapshot_id = replace_contents(iceberg_table, arrow, properties or {})
-        return Written(rows=arrow.num_rows, snapshot_id=snapshot_id)
+        if audit is None:
+            return Written(rows=arrow.num_rows, snapshot_id=replace_contents(iceberg_table, arrow, {}))
+        staged_id = stage_contents(iceberg_table, arrow)
+        try:
+            audit(iceberg_table.scan(snapshot_id=staged_id).to_arrow(), **facts)
+        except BaseException:
+            drop_stage(iceberg_table)
+            raise
+        publish_stage(iceberg_table, staged_id)
+        return Written(rows=arrow.num_rows, snapshot_id=staged_id)
 
-    def land(self, name: str) -> Landed:
+    def land(self, name: str, audit: Auditor | None = None) -> Landed:
         """Copy the raw JSON under the table's landing prefix into its Iceberg table."""
         import pyarrow as pa
         from pyarrow import json as pajson
@@ -82,7 +108,7 @@ class EmbeddedIO:
             with self.fs.open_input_stream(path) as stream:
                 parts.append(pajson.read_json(stream, parse_options=options))
         arrow = pa.concat_tables(parts) if parts else table.arrow_schema(all_nullable=True).empty_table()
-        written = self.write_arrow(table, arrow)
+        written = self.write_arrow(table, arrow, audit=audit, landing_records=_records(parts))
         return Landed(files=len(files), rows=written.rows, snapshot_id=written.snapshot_id)
 
     def landing_files(self, table: Table) -> list[str]:
@@ -118,7 +144,37 @@ class EmbeddedIO:
         return existing
 
 
-def replace_contents(iceberg_table, arrow, properties: dict[str, str]) -> int:
+STAGE_BRANCH = "audit"
+
+
+def stage_contents(iceberg_table, arrow) -> int:
+    """Write the rows as a new snapshot on the `audit` branch, forked from the current one.
+
+    Iceberg only lets a branch fork from an existing snapshot, so a brand-new table first
+    gets an empty one on main (what an empty table would show anyway).
+    """
+    if iceberg_table.current_snapshot() is None:
+        with iceberg_table.transaction() as tx:
+            with tx.update_snapshot().fast_append():
+                pass
+        iceberg_table.refresh()
+    drop_stage(iceberg_table)  # a stage left behind by an interrupted run
+    iceberg_table.manage_snapshots().create_branch(iceberg_table.current_snapshot().snapshot_id, STAGE_BRANCH).commit()
+    replace_contents(iceberg_table, arrow, {}, branch=STAGE_BRANCH)
+    return iceberg_table.refresh().refs()[STAGE_BRANCH].snapshot_id
+
+
+def publish_stage(iceberg_table, snapshot_id: int) -> None:
+    """Make the audited snapshot current (a fast-forward: its parent is the current one)."""
+    iceberg_table.manage_snapshots().set_current_snapshot(snapshot_id).remove_branch(STAGE_BRANCH).commit()
+
+
+def drop_stage(iceberg_table) -> None:
+    if STAGE_BRANCH in iceberg_table.refresh().refs():
+        iceberg_table.manage_snapshots().remove_branch(STAGE_BRANCH).commit()
+
+
+def replace_contents(iceberg_table, arrow, properties: dict[str, str], branch: str = "main") -> int:
     """Replace a table's rows in ONE snapshot (pyiceberg's own overwrite makes two).
 
     Readers see either the old rows or the new ones, and each pipeline run adds exactly one
@@ -127,16 +183,21 @@ def replace_contents(iceberg_table, arrow, properties: dict[str, str]) -> int:
     """
     from pyiceberg.io.pyarrow import _dataframe_to_data_files
 
+    head = iceberg_table.refs().get(branch)
     with iceberg_table.transaction() as tx:
-        with tx.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
-            for task in iceberg_table.scan().plan_files():
+        with tx.update_snapshot(snapshot_properties=properties, branch=branch).overwrite() as overwrite:
+            for task in iceberg_table.scan(snapshot_id=head.snapshot_id if head else None).plan_files():
                 overwrite.delete_data_file(task.file)
             if arrow.num_rows:
                 for data_file in _dataframe_to_data_files(
                     table_metadata=tx.table_metadata, write_uuid=overwrite.commit_uuid, df=arrow, io=iceberg_table.io
                 ):
                     overwrite.append_data_file(data_file)
-    return iceberg_table.refresh().current_snapshot().snapshot_id
+    return iceberg_table.refresh().refs()[branch].snapshot_id
+
+
+def _records(parts) -> int:
+    return sum(part.num_rows for part in parts)
 
 
 def _conform_arrow(arrow, table: Table):

@@ -25,6 +25,10 @@ class Column:
     pii: bool = False
     required: bool = False
     pseudonym_of: str | None = None
+    epoch_ms: bool = False  # an instant in epoch milliseconds
+    zero_is_unset: bool = False  # 0 means "never given" rather than 1970
+    min: float | None = None
+    max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,13 @@ class Table:
     keys: tuple[str, ...] = ()
     source: str | None = None  # landing tables: the S3 source folder (customer, ...)
     job: str | None = None  # derived tables: the job that writes them
+    like: str | None = None  # a filtered copy of this table: same columns, never more rows
+    rows_at_most: str | None = None  # another table this one can never outgrow
+
+    @property
+    def bounded_by(self) -> str | None:
+        """The table whose row count caps this one's, if any."""
+        return self.rows_at_most or self.like
 
     @property
     def column_names(self) -> list[str]:
@@ -142,8 +153,10 @@ def parse(text: str) -> Lakehouse:
             keys=tuple(spec.get("keys", ())),
             source=spec.get("source"),
             job=spec.get("job"),
+            like=spec.get("like"),
+            rows_at_most=spec.get("rows_at_most"),
         )
-        _check(table)
+        _check(table, raw_tables)
         tables[name] = table
     return Lakehouse(tables=tables, **doc["lakehouse"])
 
@@ -152,7 +165,7 @@ def _columns(specs: list[dict]) -> tuple[Column, ...]:
     return tuple(Column(**spec) for spec in specs)
 
 
-def _check(table: Table) -> None:
+def _check(table: Table, raw_tables: dict) -> None:
     if table.zone not in ZONES:
         raise ValueError(f"table {table.name}: zone {table.zone!r} is not one of {ZONES}")
     for c in table.columns:
@@ -162,6 +175,9 @@ def _check(table: Table) -> None:
         table.column(key)
     if table.zone == "landing" and not table.source:
         raise ValueError(f"landing table {table.name} needs a source folder")
+    for other in (table.like, table.rows_at_most):
+        if other is not None and other not in raw_tables:
+            raise ValueError(f"table {table.name} refers to {other!r}, which is not declared")
     if table.zone != "landing" and not table.job:
         raise ValueError(f"table {table.name} needs the job that writes it")
 

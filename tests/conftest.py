@@ -19,6 +19,7 @@ def pytest_configure(config):
     home = Path(tempfile.mkdtemp(prefix="stedi-test-"))
     os.environ["STEDI_HOME"] = str(home / "state")
     os.environ["STEDI_KEY_FILE"] = str(home / "pseudonym.key")
+    os.environ["STEDI_DOCS_DIR"] = str(home / "data-docs")
     os.environ.pop("STEDI_PSEUDONYM_KEY", None)
     os.environ.pop("STEDI_S3_PORT", None)
 

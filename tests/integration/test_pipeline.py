@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from stedi import pipeline, stack
+from stedi import datadocs, pipeline, settings, stack
 from stedi.tables import lakehouse
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, STARTER_DATA
 from tests.oracle import PUBLISHED, expected_counts, records
 
 pytestmark = pytest.mark.e2e
@@ -67,6 +67,66 @@ def rubric_runs(strict_run, starter_data, spark):
     second = pipeline.run_embedded(starter_data, "rubric")
     after_second = {n: (table_rows(n), snapshot_count(n)) for n in names}
     return {"first": first, "second": second, "after_first": after_first, "after_second": after_second}
+
+
+def test_every_table_passed_its_quality_gate_and_the_report_is_offline(strict_run, rubric_runs):
+    for summary in (strict_run["summary"], rubric_runs["first"]):
+        gates = summary["gates"]
+        assert sorted(gates["tables"]) == sorted(lakehouse().tables)
+        assert all(g["engine"] == "pandas" and g["expectations"] >= 5 for g in gates["tables"].values()), gates
+    # the rubric run on the starter data also checks the published counts
+    assert sum(g["expectations"] for g in rubric_runs["first"]["gates"]["tables"].values()) > sum(
+        g["expectations"] for g in strict_run["summary"]["gates"]["tables"].values()
+    )
+    assert "quality gates: 8 tables," in strict_run["stdout"]
+    site = Path(rubric_runs["first"]["gates"]["docs"]).parent
+    assert site == settings.docs_dir()
+    pages = sorted(p.name for p in (site / "validations").rglob("*.html"))
+    assert len(pages) == 20 and any(p.endswith("machine_learning_curated.lineage.html") for p in pages), pages
+    assert datadocs.find_remote_references(site) == []
+
+
+def test_a_broken_job_is_stopped_by_its_gate_and_nothing_is_published(strict_run, spark, key, tmp_path):
+    """customers_curated written by a job that forgot to hash the serial number."""
+    from pyspark.sql import functions as F
+
+    from spark_jobs.customer_trusted_to_curated import CONSENT_DATES
+    from stedi.gate import Gate, GateFailed
+    from stedi.job import Job, JobParams
+    from stedi.pseudonym import hmac_sha256, normalized_email
+    from stedi.tableio import STAGE_BRANCH, EmbeddedIO
+
+    def forgot_to_hash(customer_trusted, *, pseudonym_key):
+        return customer_trusted.select(
+            hmac_sha256(normalized_email("email"), pseudonym_key).alias("customer_id"),
+            F.col("serialNumber").alias("device_id"),
+            *CONSENT_DATES,
+        )
+
+    name = "customers_curated"
+    iceberg = stack.require().catalog().load_table((lakehouse().namespace, name))
+    before = (iceberg.current_snapshot().snapshot_id, table_rows(name))
+    io = EmbeddedIO(spark, stack.require())
+    params = JobParams("strict", settings.pseudonym_key())
+    gate = Gate(params, docs_dir=tmp_path / "docs", read_published=io.read_published)
+    with pytest.raises(GateFailed) as raised:
+        Job("customer_trusted_to_curated", forgot_to_hash).run(io, params, gate)
+
+    message = str(raised.value)
+    assert message.startswith("the quality gate stopped stedi.customers_curated: it was not published")
+    assert (
+        "customers_curated.pseudonyms: expect_column_values_to_be_in_set(column=device_id_is_a_raw_serialNumber"
+        in message
+    )
+    assert "expect_column_values_to_match_regex(column=device_id" in message
+    assert "482 of 482 rows" in message
+    assert any(f'"device_id": "{c["serialNumber"]}"' in message for c in records(STARTER_DATA, "customer"))
+    assert f"Data Docs: {tmp_path / 'docs' / 'index.html'}" in message
+
+    iceberg = iceberg.refresh()
+    assert (iceberg.current_snapshot().snapshot_id, table_rows(name)) == before
+    assert STAGE_BRANCH not in iceberg.refs()
+    assert (tmp_path / "docs" / "index.html").exists()
 
 
 def test_strict_counts_agree_with_an_independent_computation(strict_run, starter_data):
