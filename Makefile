@@ -10,7 +10,7 @@ LANDING ?=
 SUMMARY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline docs test down status query generate fetch-udacity vendor-datadocs lock clean
+.PHONY: help install pipeline bench docs test down status query generate fetch-udacity vendor-datadocs lock clean
 
 include docker/compose.mk
 
@@ -29,6 +29,9 @@ install: $(STAMP) ## create .venv with the pinned dependencies (once)
 
 pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else embedded (LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+bench: $(STAMP) ## benchmarks, medians of side-by-side runs, into build/bench/ (RUNS=3)
+	$(BIN)/python -m stedi.bench gates --runs $(or $(RUNS),3)
 
 docs: $(STAMP) ## open the Data Docs of the last pipeline run's quality gates (build/data-docs/index.html)
 	$(BIN)/stedi docs

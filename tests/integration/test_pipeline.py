@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -199,3 +200,16 @@ def test_the_default_synthetic_data_gives_the_generators_own_expected_counts(rub
     assert summary["tables"] == {t: expected["expected"][policy][t] for t in lakehouse().tables}
     if policy == "rubric":
         assert summary["cross_customer_pairs"] == expected["expected"]["rubric"]["cross_customer_pairs"] > 0
+
+
+def test_the_pipelines_data_docs_render_offline_in_chromium(rubric_runs, tmp_path):
+    from tests.integration.test_data_docs import ARTIFACTS, page_requests, run_chromium
+
+    index = Path(rubric_runs["first"]["gates"]["docs"])
+    dom, tried = run_chromium(index, tmp_path / "chromium", screenshot=ARTIFACTS / "pipeline-data-docs-index.png")
+    assert page_requests(tried) == [], f"the report tried to reach the network: {page_requests(tried)}"
+    table = re.search(r"<table[^>]*ge-index-page-validation-results-table[^>]*>(.*?)</table>", dom, re.DOTALL)
+    rows = re.findall(r'<tr[^>]*\bdata-index="\d+"[^>]*>(.*?)</tr>', table.group(1), re.DOTALL)
+    assert len(rows) == 20  # one per validation: 8 tables and 12 cross-table views
+    assert all("ge-success-icon" in row for row in rows)
+    assert any("machine_learning_curated.lineage" in row for row in rows)
