@@ -236,7 +236,12 @@ class SparkCatalogIO:
         path = f"{self.landing_root}/{self.house.landing_prefix(table)}"
         return self.spark.read.schema(table.spark_schema()).json(path)
 
-    def write(self, name: str, df) -> Written:
+    def write(self, name: str, df, audit: Auditor | None = None) -> Written:
+        if audit is not None:
+            raise NotImplementedError(
+                "quality gates run on the embedded stack; staging on an Iceberg branch through a Spark "
+                "catalog (Docker, Glue) is not wired yet"
+            )
         table = self.house.table(name)
         identifier = self.identifier(table)
         (df.writeTo(identifier).using("iceberg").tableProperty("format-version", "2").createOrReplace())
@@ -246,11 +251,14 @@ class SparkCatalogIO:
         ).first()
         return Written(rows=rows, snapshot_id=latest.snapshot_id if latest else None)
 
-    def land(self, name: str) -> Landed:
+    def read_published(self, name: str):
+        return self.read(name)
+
+    def land(self, name: str, audit: Auditor | None = None) -> Landed:
         table = self.house.table(name)
         raw = self.read_landing_json(table)
         files = len(raw.inputFiles())
         if self.materialize_landing:
-            written = self.write(name, raw)
+            written = self.write(name, raw, audit=audit)
             return Landed(files=files, rows=written.rows, snapshot_id=written.snapshot_id)
         return Landed(files=files, rows=raw.count(), snapshot_id=None)
