@@ -10,7 +10,7 @@ LANDING ?=
 SUMMARY ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline bench docs test down status query generate fetch-udacity vendor-datadocs lock clean
+.PHONY: help install pipeline bench deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock clean
 
 include docker/compose.mk
 
@@ -32,6 +32,17 @@ pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else
 
 bench: $(STAMP) ## benchmarks, medians of side-by-side runs, into build/bench/ (RUNS=3)
 	$(BIN)/python -m stedi.bench gates --runs $(or $(RUNS),3)
+
+deploy: $(STAMP) ## create or update the lakehouse on AWS (PLAN=1: only show; FORCE=1 LANDING= POLICY= VPC_ID= ROUTE_TABLE_ID=)
+	$(BIN)/python -m stedi.aws deploy $(if $(PLAN),--plan) $(if $(FORCE),--force) $(if $(LANDING),--landing '$(LANDING)') \
+	  $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY)) \
+	  $(if $(VPC_ID),--vpc-id $(VPC_ID)) $(foreach id,$(ROUTE_TABLE_ID),--route-table-id $(id))
+
+run-aws: $(STAMP) ## run the five Glue jobs on AWS in order and wait for each (POLICY= overrides the deployed one)
+	$(BIN)/python -m stedi.aws run $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY))
+
+destroy: $(STAMP) ## remove everything the deploy created, found by its tags (PLAN=1: only list it)
+	$(BIN)/python -m stedi.aws destroy $(if $(PLAN),--plan)
 
 docs: $(STAMP) ## open the Data Docs of the last pipeline run's quality gates (build/data-docs/index.html)
 	$(BIN)/stedi docs

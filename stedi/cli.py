@@ -86,6 +86,10 @@ def _parser() -> argparse.ArgumentParser:
     from stedi.query.cli_handler import add_query_parser
 
     add_query_parser(commands)
+
+    from stedi.aws.cli import add_aws_parsers
+
+    add_aws_parsers(commands)  # stedi aws deploy|run|destroy
     return parser
 
 

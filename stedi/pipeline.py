@@ -134,6 +134,9 @@ def run_embedded(
     io = EmbeddedIO(local_session("stedi-pipeline"), lake)
     gate = None
     if gates:
+        from stedi.aws.gate import code_digest, record_green
+
+        digest = code_digest()  # of the code as it starts, in case it is edited during the run
         gate = Gate(
             params,
             docs_dir=settings.docs_dir(),
@@ -141,6 +144,8 @@ def run_embedded(
             read_published=io.read_published,
         )
     summary = run(io, params, progress, gate)
+    if gate:  # every gate passed: this code may be promoted to AWS (`make deploy`)
+        summary["green_record"] = str(record_green(policy, digest=digest))
     summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint)
     return summary
 

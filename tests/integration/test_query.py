@@ -165,9 +165,11 @@ def test_time_travel_reads_the_older_snapshot(run_summary):
         with DuckDBEngine(stack.require()) as fresh:
             now = fresh.run("SELECT count(*) FROM customer_trusted").rows
             old = fresh.run(f"SELECT count(*) FROM customer_trusted FOR VERSION AS OF {before.snapshot_id}").rows
-            at = datetime.fromtimestamp(before.timestamp_ms / 1000, tz=UTC)
+            # when it became current: written earlier on the audit branch, published after its gate
+            published_ms = max(e.timestamp_ms for e in table.history() if e.snapshot_id == before.snapshot_id)
+            at = datetime.fromtimestamp(published_ms / 1000, tz=UTC)
             by_time = fresh.run("SELECT count(*) FROM customer_trusted FOR TIMESTAMP AS OF "
-                                f"TIMESTAMP '{at:%Y-%m-%d %H:%M:%S}.{before.timestamp_ms % 1000:03d} UTC'").rows
+                                f"TIMESTAMP '{at:%Y-%m-%d %H:%M:%S}.{published_ms % 1000:03d} UTC'").rows
             delta = fresh.run("SELECT (SELECT count(*) FROM customer_trusted) - (SELECT count(*) FROM "
                               f"customer_trusted FOR VERSION AS OF {before.snapshot_id}) AS added").rows
             snapshots = fresh.run('SELECT snapshot_id, parent_id, element_at(summary, \'added-records\') '
