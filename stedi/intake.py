@@ -40,9 +40,11 @@ Case: treatment (example reason)
 
 Speed: files are cut into pieces of about CHUNK_BYTES at line ends and parsed in worker threads by
 pyarrow's JSON reader with the declared schema, then checked with vectorized compute (required
-NULLs, epoch window, non-finite doubles). Only what that cannot vouch for is judged line by line
-in Python, the reference: the lines of a piece that is not plainly one `{` object per line, the
-lines of a part pyarrow refuses (found by splitting in eight until parts are small), flagged rows.
+NULLs, epoch window, non-finite doubles). pyarrow only ever sees text where every line starts with
+`{` (it bends or crashes on some other lines, see _LINE_NOT_OBJECT), and its row count must equal
+the line count. What it cannot vouch for is judged line by line in Python, the reference: a piece
+pyarrow refuses is cut in eight, again and again, until the parts are small; their lines that
+do not look like objects, the lines of the small parts it still refuses, and the flagged rows.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ MAX_LINE_BYTES = 1 << 20  # longer lines are quarantined unparsed: no real recor
 MAX_RAW_CHARS = 10_000  # a quarantined line's raw text is cut here, so one bad file cannot bloat the table
 LONG_LINE_RAW_CHARS = 1_000
 FILE_RAW_CHARS = 200
-CHUNK_BYTES = 8 << 20  # per pyarrow call: big enough to amortize the call, small enough to parallelize
+CHUNK_BYTES = 4 << 20  # per task: big enough to amortize a pyarrow call, small enough to parallelize
 EPOCH_FLOOR_MS = 946_684_800_000  # 2000-01-01T00:00:00Z: STEDI data cannot be older
 FUTURE_SLACK_MS = 366 * 86_400_000
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
