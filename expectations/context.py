@@ -7,12 +7,11 @@ embedded stack) and on Spark (big tables, Docker and Glue) without knowing which
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from hashlib import sha256
 from typing import Any, Protocol
 
+from stedi.pseudonym import hmac_hex
 from stedi.tables import Lakehouse, Table
 
 # 2000-01-01T00:00:00Z: STEDI did not exist before, so an earlier instant is a unit or parsing error.
@@ -86,9 +85,5 @@ class Audit:
         """
         distinct = sorted({v for v in values if v is not None})
         return self.engine.from_rows(
-            {"value": distinct, "pseudonym": [_hmac_hex(self.pseudonym_key, v) for v in distinct]}
+            {"value": distinct, "pseudonym": [hmac_hex(v, self.pseudonym_key) for v in distinct]}
         )
-
-
-def _hmac_hex(key: bytes, value: str) -> str:
-    return hmac.new(key, value.encode(), sha256).hexdigest()

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -62,13 +61,6 @@ def known_counts(landing: Path, policy: str) -> dict[str, int]:
     if generated.exists():
         counts = json.loads(generated.read_text()).get("expected", {}).get(policy, {})
         return {name: count for name, count in counts.items() if name in declared}
-    if policy == "rubric" and _is_udacity_starter(landing, udacity.FILES):
+    if policy == "rubric" and udacity.is_starter_data(landing):
         return dict(PUBLISHED_RUBRIC)
     return {}
-
-
-def _is_udacity_starter(landing: Path, pinned: dict[str, str]) -> bool:
-    found = sorted(str(p.relative_to(landing)) for p in landing.glob("*/landing/*") if p.is_file())
-    if found != sorted(pinned):
-        return False
-    return all(hashlib.sha256((landing / name).read_bytes()).hexdigest() == digest for name, digest in pinned.items())

@@ -147,6 +147,12 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def is_starter_data(landing: Path) -> bool:
+    """Whether a landing directory holds exactly the pinned starter files, byte for byte."""
+    found = sorted(p.relative_to(landing).as_posix() for p in landing.glob("*/landing/*") if p.is_file())
+    return found == sorted(FILES) and all(_sha256(landing / name) == digest for name, digest in FILES.items())
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:

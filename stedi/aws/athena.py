@@ -25,8 +25,7 @@ REPLACED_WORKGROUP = "replaced (update_work_group not supported by this endpoint
 
 
 def workgroup_arn(aws: Aws, name: str | None = None) -> str:
-    cfg = aws.config
-    return f"arn:{cfg.partition}:athena:{cfg.region}:{aws.account}:workgroup/{name or cfg.workgroup}"
+    return aws.arn("athena", f"workgroup/{name or aws.config.workgroup}")
 
 
 def workgroup_configuration(aws: Aws) -> dict:

@@ -32,8 +32,7 @@ OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
 
 
 def database_arn(aws: Aws, name: str | None = None) -> str:
-    cfg = aws.config
-    return f"arn:{cfg.partition}:glue:{cfg.region}:{aws.account}:database/{name or cfg.namespace}"
+    return aws.arn("glue", f"database/{name or aws.config.namespace}")
 
 
 def database_input(aws: Aws) -> dict:

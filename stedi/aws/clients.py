@@ -121,6 +121,10 @@ class Aws:
                 self._account = self.client("sts").get_caller_identity()["Account"]
         return self._account
 
+    def arn(self, service: str, resource: str) -> str:
+        """The ARN of a regional resource of this deployment's account (`resource` as "job/name")."""
+        return f"arn:{self.config.partition}:{service}:{self.config.region}:{self.account}:{resource}"
+
     @property
     def role_arn(self) -> str:
         return self.config.role_arn(self.account)

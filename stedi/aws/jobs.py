@@ -107,8 +107,7 @@ def _short(value) -> str:
 
 
 def job_arn(aws: Aws, name: str) -> str:
-    cfg = aws.config
-    return f"arn:{cfg.partition}:glue:{cfg.region}:{aws.account}:job/{name}"
+    return aws.arn("glue", f"job/{name}")
 
 
 def plan_jobs(aws: Aws, order: list[str], house: Lakehouse) -> list[Change]:
@@ -184,8 +183,7 @@ def tagged_jobs(aws: Aws) -> list[str]:
 
 
 def workflow_arn(aws: Aws, name: str | None = None) -> str:
-    cfg = aws.config
-    return f"arn:{cfg.partition}:glue:{cfg.region}:{aws.account}:workflow/{name or cfg.workflow}"
+    return aws.arn("glue", f"workflow/{name or aws.config.workflow}")
 
 
 def plan_workflow(aws: Aws) -> Change:
@@ -323,8 +321,7 @@ def plan_triggers(aws: Aws, order: list[str]) -> list[Change]:
 
 
 def trigger_arn(aws: Aws, name: str) -> str:
-    cfg = aws.config
-    return f"arn:{cfg.partition}:glue:{cfg.region}:{aws.account}:trigger/{name}"
+    return aws.arn("glue", f"trigger/{name}")
 
 
 def _replace_trigger(aws: Aws, name: str, create):

@@ -173,3 +173,14 @@ def test_an_unreachable_server_fails_after_the_retries(tmp_path, no_backoff):
     assert f"{base_url}{next(iter(udacity.FILES))}" in str(caught.value)
     assert f"after {udacity.RETRIES + 1} attempts" in str(caught.value)
     assert no_backoff == [udacity.BACKOFF_S * 2**i for i in range(udacity.RETRIES)]
+
+
+def test_the_starter_data_is_recognized_by_its_pinned_checksums(starter_data, tmp_path):
+    assert udacity.is_starter_data(starter_data)
+    copy = tmp_path / "landing"
+    shutil.copytree(starter_data, copy, ignore=shutil.ignore_patterns("SHA256SUMS", "*.md"))
+    assert udacity.is_starter_data(copy)
+    changed = copy / "customer" / "landing" / "customer-1691348231425.json"
+    changed.chmod(0o644)
+    changed.write_bytes(changed.read_bytes() + b"\n")
+    assert not udacity.is_starter_data(copy)
