@@ -12,12 +12,13 @@ from stedi.progress import Progress, table
 
 def main(argv: list[str] | None = None) -> int:
     from stedi.gate import GateFailed
+    from stedi.quarantine import QuarantineExceeded
 
     parser = _parser()
     args = parser.parse_args(argv)
     try:
         return args.handler(args) or 0
-    except GateFailed as failure:  # the data, not the command, is wrong: say what and where
+    except (GateFailed, QuarantineExceeded) as failure:  # the data, not the command, is wrong: say what and where
         print(f"stedi: {failure}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -70,6 +71,13 @@ def _parser() -> argparse.ArgumentParser:
     pipeline.add_argument("--summary", type=Path, help="write the run summary (JSON) to this file")
     pipeline.add_argument("--seed", type=int, default=42, help="generator seed when no --landing is given")
     pipeline.add_argument("--customers", type=int, default=1000, help="generator size when no --landing is given")
+    pipeline.add_argument(
+        "--max-quarantine",
+        type=float,
+        metavar="SHARE",
+        help="stop, publishing nothing, when more than this fraction of a source's records is quarantined "
+        "(default: [quarantine] max_share in catalog/tables.toml, 0.05)",
+    )
     pipeline.set_defaults(handler=_pipeline)
 
     generate = commands.add_parser("generate", help="write synthetic landing data with the starter data's shape")
@@ -130,7 +138,14 @@ def _pipeline(args) -> int:
     else:
         progress("stack: embedded (S3 emulator + Iceberg SQL catalog + local Spark)")
         check_java()
-        summary = pipeline.run_embedded(args.landing, args.policy, progress, seed=args.seed, customers=args.customers)
+        summary = pipeline.run_embedded(
+            args.landing,
+            args.policy,
+            progress,
+            seed=args.seed,
+            customers=args.customers,
+            max_quarantine=args.max_quarantine,
+        )
     if args.summary:
         pipeline.write_summary(summary, args.summary)
         progress(f"summary written to {args.summary}")
@@ -138,6 +153,14 @@ def _pipeline(args) -> int:
     rows = [(name, house.table(name).zone, count) for name, count in summary["tables"].items()]
     print()
     print(table(rows, ("table", "zone", "rows")))
+    landed = [
+        (name, n["files"], n["records"], n["accepted"], n["quarantined"])
+        for name, n in summary.get("landing", {}).items()
+        if "records" in n
+    ]
+    if landed:
+        print()
+        print(table(landed, ("landing table", "files", "records", "accepted", "quarantined")))
     if "cross_customer_pairs" in summary:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
     print(f"\npolicy {summary['policy']}: done in {progress.elapsed:.1f}s. Tables stay queryable until `make down`.")

@@ -67,7 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import json as pajson
 
-from stedi.tables import Column, Table
+from stedi.tables import Column, Table, lakehouse
 
 MAX_LINE_BYTES = 1 << 20  # longer lines are quarantined unparsed: no real record is that long
 MAX_RAW_CHARS = 10_000  # a quarantined line's raw text is cut here, so one bad file cannot bloat the table
@@ -78,14 +78,8 @@ EPOCH_FLOOR_MS = 946_684_800_000  # 2000-01-01T00:00:00Z: STEDI data cannot be o
 FUTURE_SLACK_MS = 366 * 86_400_000
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        pa.field("file", pa.string(), nullable=False),
-        pa.field("line", pa.int64()),
-        pa.field("raw", pa.string(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),
-    ]
-)
+# Declared once, in catalog/tables.toml's [quarantine] (every source's quarantine has these columns).
+QUARANTINE_SCHEMA = next(iter(lakehouse().quarantines.values())).arrow_schema()
 
 _BOM = b"\xef\xbb\xbf"
 _INT_RANGES = {"int": (-(2**31), 2**31 - 1, "32-bit"), "long": (-(2**63), 2**63 - 1, "64-bit")}

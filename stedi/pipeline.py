@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stedi import settings
+from stedi import quarantine, settings
 from stedi.gate import Gate
 from stedi.job import Job, JobParams
 from stedi.progress import Progress
@@ -40,9 +40,13 @@ def jobs() -> list[Job]:
     return ordered
 
 
-def run(io, params: JobParams, progress=None, gate: Gate | None = None) -> dict:
+def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quarantine: float | None = None) -> dict:
     """Land, then transform, each table through the quality gate when one is given; returns the
-    run summary. A table that fails its gate raises GateFailed and nothing after it runs."""
+    run summary. A table that fails its gate raises GateFailed and nothing after it runs.
+
+    Every source is read before anything is written, so a source with too many bad records
+    (QuarantineExceeded) stops the run with nothing published.
+    """
     progress = progress or Progress(quiet=True)
     house = lakehouse()
     started = time.perf_counter()
@@ -52,16 +56,24 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None) -> dict:
         "tables": {},
         "snapshots": {},
         "landing": {},
+        "quarantine": {},
         "jobs": {},
     }
-    for table in house.zone("landing"):
+    intakes = _intake(io, house, progress)
+    quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
+    for table, intake in intakes.items():
         step = time.perf_counter()
-        landed = io.land(table.name, audit=gate.auditor(table) if gate else None)
-        summary["landing"][table.name] = {"files": landed.files, "rows": landed.rows}
+        landed = io.land(table.name, intake, audit=gate.auditor(table) if gate else None)
+        summary["landing"][table.name] = {**quarantine.summary(intake), "rows": landed.rows}
+        summary["quarantine"][house.quarantine_of(table).name] = intake.quarantined.num_rows
         _record(summary, table.name, landed.rows, landed.snapshot_id)
         progress(
-            f"land {table.name}: {landed.rows:,} rows from {landed.files} files ({time.perf_counter() - step:.1f}s)"
+            f"land {table.name}: {landed.rows:,} rows from {intake.records:,} records in {intake.files} files, "
+            f"{intake.quarantined.num_rows:,} quarantined ({time.perf_counter() - step:.1f}s)"
         )
+        warning = quarantine.warning(table, house.quarantine_of(table), intake, house.namespace)
+        if warning:
+            progress(warning)
     for job in jobs():
         progress(f"job  {job.name} ...")
         result = job.run(io, params, gate)
@@ -78,6 +90,16 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None) -> dict:
         summary["gates"] = _gate_summary(gate, progress)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
+
+
+def _intake(io, house, progress) -> dict:
+    intakes = {}
+    for table in house.zone("landing"):
+        step = time.perf_counter()
+        intakes[table] = io.intake(table.name)
+        seconds = time.perf_counter() - step
+        progress(f"read {table.source}/landing/: {intakes[table].records:,} records ({seconds:.1f}s)")
+    return intakes
 
 
 def _gate_summary(gate: Gate, progress) -> dict:
@@ -113,6 +135,7 @@ def run_embedded(
     seed: int = DEFAULT_SEED,
     customers: int = DEFAULT_CUSTOMERS,
     gates: bool = True,
+    max_quarantine: float | None = None,
 ) -> dict:
     """The embedded pipeline from nothing: stack, landing upload, Spark, jobs.
 
@@ -143,7 +166,7 @@ def run_embedded(
             expected_rows=expected_rows(source, policy),
             read_published=io.read_published,
         )
-    summary = run(io, params, progress, gate)
+    summary = run(io, params, progress, gate, max_quarantine)
     if gate:  # every gate passed: this code may be promoted to AWS (`make deploy`)
         summary["green_record"] = str(record_green(policy, digest=digest))
     summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from stedi.tables import Lakehouse, Table, lakehouse
+
+if TYPE_CHECKING:  # pyarrow is imported only where rows move
+    from stedi.intake import Intake
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,9 @@ class TableIO(Protocol):
 
     def write(self, name: str, df, audit: Auditor | None = None) -> Written: ...
 
-    def land(self, name: str, audit: Auditor | None = None) -> Landed: ...
+    def intake(self, name: str) -> Intake: ...
+
+    def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed: ...
 
     def read_published(self, name: str): ...
 
@@ -93,23 +98,30 @@ class EmbeddedIO:
         publish_stage(iceberg_table, staged_id)
         return Written(rows=arrow.num_rows, snapshot_id=staged_id)
 
-    def land(self, name: str, audit: Auditor | None = None) -> Landed:
-        """Copy the raw JSON under the table's landing prefix into its Iceberg table."""
-        import pyarrow as pa
-        from pyarrow import json as pajson
+    def intake(self, name: str) -> Intake:
+        """Every record of the table's landing files, accepted or quarantined with a reason.
+
+        The bytes go to the parser as they are (no transparent gunzip): it tells gzip, JSON and
+        whatever else was dropped in the prefix apart itself, and says so.
+        """
+        from stedi.intake import read_source
 
         table = self.house.table(name)
         files = self.landing_files(table)
-        options = pajson.ParseOptions(
-            explicit_schema=table.arrow_schema(all_nullable=True), unexpected_field_behavior="ignore"
+        return read_source(table, ((f"s3://{path}", self._read_bytes(path)) for path in files))
+
+    def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed:
+        """Publish the accepted records as the landing table, then its quarantine beside it."""
+        table = self.house.table(name)
+        written = self.write_arrow(
+            table, intake.accepted, audit=audit, landing_records=intake.records, quarantined=intake.quarantined.num_rows
         )
-        parts = []
-        for path in files:
-            with self.fs.open_input_stream(path) as stream:
-                parts.append(pajson.read_json(stream, parse_options=options))
-        arrow = pa.concat_tables(parts) if parts else table.arrow_schema(all_nullable=True).empty_table()
-        written = self.write_arrow(table, arrow, audit=audit, landing_records=_records(parts))
-        return Landed(files=len(files), rows=written.rows, snapshot_id=written.snapshot_id)
+        self.write_arrow(self.house.quarantine_of(table), intake.quarantined)
+        return Landed(files=intake.files, rows=written.rows, snapshot_id=written.snapshot_id)
+
+    def _read_bytes(self, path: str) -> bytes:
+        with self.fs.open_input_stream(path, compression=None) as stream:
+            return stream.read()
 
     def landing_files(self, table: Table) -> list[str]:
         from pyarrow import fs
@@ -196,10 +208,6 @@ def replace_contents(iceberg_table, arrow, properties: dict[str, str], branch: s
     return iceberg_table.refresh().refs()[branch].snapshot_id
 
 
-def _records(parts) -> int:
-    return sum(part.num_rows for part in parts)
-
-
 def _conform_arrow(arrow, table: Table):
     for column in table.required_columns:
         missing = arrow.column(column).null_count
@@ -210,9 +218,14 @@ def _conform_arrow(arrow, table: Table):
 
 class SparkCatalogIO:
     """Tables in a Spark Iceberg catalog named `glue_catalog`: the Iceberg REST catalog in the
-    Docker stack, the Glue Data Catalog on AWS. Landing tables are read straight from their
-    JSON prefix with the declared schema, as Athena's landing tables are; `materialize_landing`
-    also keeps an Iceberg copy (the Docker stack's Trino has no JSON tables)."""
+    Docker stack, the Glue Data Catalog on AWS.
+
+    Landing files go through the same intake as on the embedded stack (read as bytes by Spark's
+    binaryFile source, parsed on the driver), so a bad record is quarantined rather than turned
+    into NULLs by Spark's JSON reader. `materialize_landing` keeps Iceberg copies of the landing
+    tables (the Docker stack's Trino has no JSON tables); without it (Glue, where Athena reads
+    the landing JSON itself) a landing table is read from its files, accepted records only.
+    """
 
     def __init__(
         self, spark, catalog_name: str, landing_root: str, *, materialize_landing: bool, house: Lakehouse | None = None
@@ -229,12 +242,27 @@ class SparkCatalogIO:
     def read(self, name: str):
         table = self.house.table(name)
         if table.zone == "landing" and not self.materialize_landing:
-            return self.read_landing_json(table)
+            return self._frame(table, self.intake(name).accepted)
         return self.spark.table(self.identifier(table))
 
-    def read_landing_json(self, table: Table):
+    def intake(self, name: str) -> Intake:
+        from stedi.intake import read_source
+
+        table = self.house.table(name)
+        return read_source(table, self._landing_bytes(table))
+
+    def _landing_bytes(self, table: Table):
+        """(path, bytes) of each landing file, streamed to the driver one partition at a time."""
         path = f"{self.landing_root}/{self.house.landing_prefix(table)}"
-        return self.spark.read.schema(table.spark_schema()).json(path)
+        reader = self.spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+        try:
+            files = reader.load(path).select("path", "content")
+        except Exception as error:  # AnalysisException: the prefix does not exist (yet)
+            if "PATH_NOT_FOUND" in str(error) or "Path does not exist" in str(error):
+                return
+            raise
+        for row in files.orderBy("path").toLocalIterator():
+            yield row.path, bytes(row.content)
 
     def write(self, name: str, df, audit: Auditor | None = None) -> Written:
         if audit is not None:
@@ -242,7 +270,9 @@ class SparkCatalogIO:
                 "quality gates run on the embedded stack; staging on an Iceberg branch through a Spark "
                 "catalog (Docker, Glue) is not wired yet"
             )
-        table = self.house.table(name)
+        return self._replace(self.house.table(name), df)
+
+    def _replace(self, table: Table, df) -> Written:
         identifier = self.identifier(table)
         (df.writeTo(identifier).using("iceberg").tableProperty("format-version", "2").createOrReplace())
         rows = self.spark.table(identifier).count()
@@ -254,11 +284,16 @@ class SparkCatalogIO:
     def read_published(self, name: str):
         return self.read(name)
 
-    def land(self, name: str, audit: Auditor | None = None) -> Landed:
+    def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed:
+        """The accepted records as an Iceberg table (when materialized) and the quarantine beside it."""
         table = self.house.table(name)
-        raw = self.read_landing_json(table)
-        files = len(raw.inputFiles())
+        rows, snapshot_id = intake.accepted.num_rows, None
         if self.materialize_landing:
-            written = self.write(name, raw, audit=audit)
-            return Landed(files=files, rows=written.rows, snapshot_id=written.snapshot_id)
-        return Landed(files=files, rows=raw.count(), snapshot_id=None)
+            written = self.write(name, self._frame(table, intake.accepted), audit=audit)
+            rows, snapshot_id = written.rows, written.snapshot_id
+        quarantine = self.house.quarantine_of(table)
+        self._replace(quarantine, self._frame(quarantine, intake.quarantined))
+        return Landed(files=intake.files, rows=rows, snapshot_id=snapshot_id)
+
+    def _frame(self, table: Table, arrow):
+        return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())

@@ -42,6 +42,7 @@ class Table:
     job: str | None = None  # derived tables: the job that writes them
     like: str | None = None  # a filtered copy of this table: same columns, never more rows
     rows_at_most: str | None = None  # another table this one can never outgrow
+    quarantine_of: str | None = None  # quarantine tables: the landing table whose rejects they hold
 
     @property
     def bounded_by(self) -> str | None:
@@ -102,6 +103,9 @@ class Lakehouse:
     warehouse_prefix: str
     region: str
     tables: dict[str, Table] = field(default_factory=dict)
+    # Per landing table, the table of its records that could not be accepted (`[quarantine]`).
+    quarantines: dict[str, Table] = field(default_factory=dict)
+    quarantine_max_share: float = 0.05
 
     def table(self, name: str) -> Table:
         try:
@@ -111,6 +115,9 @@ class Lakehouse:
 
     def zone(self, zone: str) -> list[Table]:
         return [t for t in self.tables.values() if t.zone == zone]
+
+    def quarantine_of(self, table: Table) -> Table:
+        return self.quarantines[table.name]
 
     def landing_prefix(self, table: Table) -> str:
         """Where the raw JSON of a landing table lies in the bucket, as in the course."""
@@ -158,7 +165,24 @@ def parse(text: str) -> Lakehouse:
         )
         _check(table, raw_tables)
         tables[name] = table
-    return Lakehouse(tables=tables, **doc["lakehouse"])
+    spec = doc["quarantine"]
+    return Lakehouse(
+        tables=tables,
+        quarantines={t.name: _quarantine(t, spec) for t in tables.values() if t.zone == "landing"},
+        quarantine_max_share=float(spec["max_share"]),
+        **doc["lakehouse"],
+    )
+
+
+def _quarantine(landing: Table, spec: dict) -> Table:
+    return Table(
+        name=landing.name + spec["suffix"],
+        zone="landing",
+        columns=_columns(spec["columns"]),
+        description=spec["description"].format(source=landing.source),
+        source=landing.source,
+        quarantine_of=landing.name,
+    )
 
 
 def _columns(specs: list[dict]) -> tuple[Column, ...]:

@@ -141,7 +141,7 @@ def test_the_run_shows_progress_and_ends_with_every_tables_count(strict_run):
     out = strict_run["stdout"]
     for job in ("customer_landing_to_trusted", "machine_learning_curated"):
         assert f"job  {job}: " in out
-    assert "land accelerometer_landing: 81,273 rows from 9 files" in out
+    assert "land accelerometer_landing: 81,273 rows from 81,273 records in 9 files, 0 quarantined" in out
     assert "accelerometer_trusted     trusted  32,025" in out
     assert "Tables stay queryable until `make down`." in out
 

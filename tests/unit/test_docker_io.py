@@ -100,6 +100,9 @@ class RecordingCatalog:
     def table(self, identifier: str):
         return self.tables[identifier]
 
+    def createDataFrame(self, *args, **kwargs):  # noqa: N802 (Spark's name)
+        return self.spark.createDataFrame(*args, **kwargs)
+
     def sql(self, statement: str):
         self.statements.append(statement)
         if ".snapshots" in statement:
@@ -115,6 +118,9 @@ def recording(spark, monkeypatch):
     return catalog
 
 
+T = 1_655_560_000_000  # epoch milliseconds in June 2022: a plausible reading time
+
+
 def _write_landing(directory: Path) -> dict[str, int]:
     """Two customer files (one with an absent consent key and an unknown field), one file each
     for accelerometer and step trainer; returns the row counts."""
@@ -128,11 +134,11 @@ def _write_landing(directory: Path) -> dict[str, int]:
                 "phone": "1",
                 "birthDay": "1967-01-01",
                 "serialNumber": "s-1",
-                "registrationDate": 10,
-                "lastUpdateDate": 11,
-                "shareWithResearchAsOfDate": 11,
-                "shareWithPublicAsOfDate": 11,
-                "shareWithFriendsAsOfDate": 11,
+                "registrationDate": T + 10,
+                "lastUpdateDate": T + 11,
+                "shareWithResearchAsOfDate": T + 11,
+                "shareWithPublicAsOfDate": T + 11,
+                "shareWithFriendsAsOfDate": T + 11,
                 "unexpected": "dropped",
             }
         )
@@ -146,8 +152,8 @@ def _write_landing(directory: Path) -> dict[str, int]:
                 "phone": "2",
                 "birthDay": "0967-01-01",
                 "serialNumber": "s-2",
-                "registrationDate": 20,
-                "lastUpdateDate": 21,
+                "registrationDate": T + 20,
+                "lastUpdateDate": T + 21,
             }
         )
         + "\n"
@@ -156,7 +162,7 @@ def _write_landing(directory: Path) -> dict[str, int]:
     accelerometer.mkdir(parents=True)
     (accelerometer / "accelerometer-1.json").write_text(
         "".join(
-            json.dumps({"user": "ann@test.com", "timestamp": t, "x": 1.0, "y": 0.5, "z": -1.0}) + "\n"
+            json.dumps({"user": "ann@test.com", "timestamp": T + t, "x": 1.0, "y": 0.5, "z": -1.0}) + "\n"
             for t in (11, 12, 13)
         )
     )
@@ -164,7 +170,7 @@ def _write_landing(directory: Path) -> dict[str, int]:
     steps.mkdir(parents=True)
     (steps / "step_trainer-1.json").write_text(
         "".join(
-            json.dumps({"sensorReadingTime": t, "serialNumber": "s-1", "distanceFromObject": 250}) + "\n"
+            json.dumps({"sensorReadingTime": T + t, "serialNumber": "s-1", "distanceFromObject": 250}) + "\n"
             for t in (12, 13)
         )
     )
@@ -217,15 +223,22 @@ def test_prepare_creates_the_namespace_the_rest_catalog_does_not_create():
 # ---------------------------------------------------------------- real Spark, real JSON
 
 
-def test_landing_json_is_read_by_real_spark_with_the_declared_schema(spark, tmp_path):
+def test_landing_files_are_read_by_real_spark_through_the_intake(spark, recording, tmp_path):
     counts = _write_landing(tmp_path)
-    io = SparkCatalogIO(spark, docker_stack.CATALOG, tmp_path.as_uri(), materialize_landing=False)
-    landed = io.land("customer_landing")
-    assert (landed.files, landed.rows, landed.snapshot_id) == (2, counts["customer_landing"], None)
-    frame = io.read("customer_landing")
+    (tmp_path / "customer" / "landing" / "customer-3.json").write_text('{"email": "x@test.com", "serialNumber": 7}\n')
+    io = SparkCatalogIO(recording, docker_stack.CATALOG, tmp_path.as_uri(), materialize_landing=False)
+    intake = io.intake("customer_landing")
+    assert (intake.files, intake.records, intake.quarantined.num_rows) == (3, 3, 1)
+    landed = io.land("customer_landing", intake)
+    assert (landed.files, landed.rows, landed.snapshot_id) == (3, counts["customer_landing"], None)
+    quarantine = recording.tables["glue_catalog.stedi.customer_landing_quarantine"].collect()
+    assert [(Path(r.file).name, r.line, r.reason) for r in quarantine] == [
+        ("customer-3.json", 1, '"serialNumber" is the number 7, expected a string')
+    ]
+    frame = io.read("customer_landing")  # Glue reads landing tables from their files: accepted records only
     assert frame.columns == lakehouse().table("customer_landing").column_names  # "unexpected" dropped
     consent = {r.email: r.shareWithResearchAsOfDate for r in frame.collect()}
-    assert consent == {"Ann@test.com": 11, "bob@test.com": None}  # an absent key reads as NULL
+    assert consent == {"Ann@test.com": T + 11, "bob@test.com": None}  # an absent key reads as NULL
 
 
 def test_write_issues_create_or_replace_of_a_format_2_iceberg_table(spark, recording):
@@ -266,10 +279,12 @@ def test_landing_is_staged_from_s3_and_materialized_as_iceberg(spark, recording,
     io = runtime.docker_io(recording, landing_root=staged.as_uri())
     assert io.landing_root == staged.as_uri().rstrip("/")
     for name, rows in counts.items():
-        landed = io.land(name)
+        landed = io.land(name, io.intake(name))
         assert (landed.files, landed.rows) == (1 + (name == "customer_landing"), rows)
         assert recording.tables[f"glue_catalog.stedi.{name}"].count() == rows
-    assert [calls[0] for calls in recording.writes] == [("writeTo", f"glue_catalog.stedi.{n}") for n in counts]
+    assert [calls[0] for calls in recording.writes] == [
+        ("writeTo", f"glue_catalog.stedi.{table}") for n in counts for table in (n, f"{n}_quarantine")
+    ]
 
 
 def test_the_container_entry_runs_the_whole_pipeline_through_the_spark_catalog(spark, recording, tmp_path, monkeypatch):
@@ -292,7 +307,8 @@ def test_the_container_entry_runs_the_whole_pipeline_through_the_spark_catalog(s
     assert summary["catalog"] == docker_stack.CATALOG
     assert recording.statements[0] == "CREATE NAMESPACE IF NOT EXISTS glue_catalog.stedi"
     written = [calls[0][1] for calls in recording.writes]
-    assert sorted(written) == sorted(f"glue_catalog.stedi.{name}" for name in house.tables)
+    every = [*house.tables, *(q.name for q in house.quarantines.values())]
+    assert sorted(written) == sorted(f"glue_catalog.stedi.{name}" for name in every)
     assert all(
         calls[1:] == [("using", "iceberg"), ("tableProperty", "format-version", "2"), ("createOrReplace",)]
         for calls in recording.writes
