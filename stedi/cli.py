@@ -28,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as error:  # user-facing errors: one sentence, no traceback
+        from stedi.preflight import no_space_message
+
+        no_space = no_space_message(error, settings.state_home())
+        if no_space:
+            print(f"stedi: error: {no_space}", file=sys.stderr)
+            return 2
         if not _is_user_error(error):
             raise
         print(f"stedi: error: {error}", file=sys.stderr)
@@ -38,12 +44,13 @@ def _is_user_error(error: Exception) -> bool:
     from stedi.docker_stack import DockerStackError
     from stedi.landing import LandingError
     from stedi.preflight import PreflightError
+    from stedi.retry import Unreachable
+    from stedi.runlock import LakehouseBusy
     from stedi.stack import StackError
     from stedi.udacity import FetchError
 
-    return isinstance(
-        error, (StackError, DockerStackError, LandingError, PreflightError, FetchError, FileNotFoundError, ValueError)
-    )
+    known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable)
+    return isinstance(error, (*known, FileNotFoundError, ValueError))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -110,9 +117,10 @@ def _up(args) -> int:
 
 
 def _down(args) -> int:
-    from stedi import stack
+    from stedi import runlock, stack
 
-    print("embedded stack stopped" if stack.down() else "embedded stack was not running")
+    with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
+        print("embedded stack stopped" if stack.down() else "embedded stack was not running")
     return 0
 
 
@@ -124,28 +132,13 @@ def _status(args) -> int:
 
 
 def _pipeline(args) -> int:
-    from stedi import docker_stack, pipeline
-    from stedi.preflight import check_java
+    from stedi import pipeline, runlock
     from stedi.tables import lakehouse
 
     progress = Progress()
     progress(f"pipeline: policy {args.policy}, landing {args.landing or 'synthetic (generator)'}")
-    if docker_stack.is_up():
-        progress("stack: Docker (jobs run in its Spark container; Iceberg REST catalog, LocalStack S3)")
-        summary = docker_stack.run_pipeline(
-            args.policy, args.landing, progress, seed=args.seed, customers=args.customers
-        )
-    else:
-        progress("stack: embedded (S3 emulator + Iceberg SQL catalog + local Spark)")
-        check_java()
-        summary = pipeline.run_embedded(
-            args.landing,
-            args.policy,
-            progress,
-            seed=args.seed,
-            customers=args.customers,
-            max_quarantine=args.max_quarantine,
-        )
+    with runlock.hold(settings.state_home(), "stedi pipeline", wait_seconds=runlock.default_wait(), progress=progress):
+        summary = _run_pipeline(args, progress)
     if args.summary:
         pipeline.write_summary(summary, args.summary)
         progress(f"summary written to {args.summary}")
@@ -165,6 +158,29 @@ def _pipeline(args) -> int:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
     print(f"\npolicy {summary['policy']}: done in {progress.elapsed:.1f}s. Tables stay queryable until `make down`.")
     return 0
+
+
+def _run_pipeline(args, progress) -> dict:
+    from stedi import docker_stack, pipeline
+    from stedi.preflight import check_java
+
+    if docker_stack.is_up():
+        progress("stack: Docker (jobs run in its Spark container; Iceberg REST catalog, LocalStack S3)")
+        summary = docker_stack.run_pipeline(
+            args.policy, args.landing, progress, seed=args.seed, customers=args.customers
+        )
+    else:
+        progress("stack: embedded (S3 emulator + Iceberg SQL catalog + local Spark)")
+        check_java()
+        summary = pipeline.run_embedded(
+            args.landing,
+            args.policy,
+            progress,
+            seed=args.seed,
+            customers=args.customers,
+            max_quarantine=args.max_quarantine,
+        )
+    return summary
 
 
 def _docs(args) -> int:

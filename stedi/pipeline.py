@@ -12,10 +12,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stedi import quarantine, settings
+from stedi import preflight, quarantine, runlock, settings
 from stedi.gate import Gate
 from stedi.job import Job, JobParams
 from stedi.progress import Progress
+from stedi.retry import retry
 from stedi.tables import lakehouse
 
 DEFAULT_SEED = 42
@@ -140,21 +141,31 @@ def run_embedded(
     """The embedded pipeline from nothing: stack, landing upload, Spark, jobs.
 
     `gates=False` publishes without validating: only the benchmark uses it, to price the gates.
+    One pipeline at a time writes a lakehouse (stedi.runlock); a second one waits or refuses.
     """
+    progress = progress or Progress(quiet=True)
+    settings.check_policy(policy)
+    with runlock.hold(settings.state_home(), "stedi pipeline", wait_seconds=runlock.default_wait(), progress=progress):
+        return _run_embedded(landing, policy, progress, seed, customers, gates, max_quarantine)
+
+
+def _run_embedded(landing, policy, progress, seed, customers, gates, max_quarantine) -> dict:
     from stedi import landing as landing_zone
     from stedi import stack as embedded
     from stedi.spark import local_session
     from stedi.tableio import EmbeddedIO
 
-    progress = progress or Progress(quiet=True)
-    settings.check_policy(policy)
     params = JobParams(policy=policy, pseudonym_key=settings.pseudonym_key())
+    source = landing or synthetic_landing(seed, customers, progress)
+    preflight.check_warehouse_space(source, settings.state_home())
     lake = embedded.up()
     progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
-    source = landing or synthetic_landing(seed, customers, progress)
-    landing_zone.upload(source, lake.s3_client(), progress)
+    retry(lambda: landing_zone.upload(source, lake.s3_client(), progress), what="S3 emulator", progress=progress)
     progress("starting Spark (local[2])")
     io = EmbeddedIO(local_session("stedi-pipeline"), lake)
+    orphans = io.remove_orphan_files()  # left by a run that was killed between writing and committing
+    if orphans:
+        progress(f"removed {orphans} files an interrupted run wrote but never committed")
     gate = None
     if gates:
         from stedi.aws.gate import code_digest, record_green
@@ -169,7 +180,7 @@ def run_embedded(
     summary = run(io, params, progress, gate, max_quarantine)
     if gate:  # every gate passed: this code may be promoted to AWS (`make deploy`)
         summary["green_record"] = str(record_green(policy, digest=digest))
-    summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint)
+    summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint, orphan_files_removed=orphans)
     return summary
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from stedi.retry import retry
 from stedi.tables import Lakehouse, Table, lakehouse
 
 if TYPE_CHECKING:  # pyarrow is imported only where rows move
@@ -62,17 +63,17 @@ class EmbeddedIO:
         self.spark = spark
         self.stack = stack
         self.house = house or lakehouse()
-        self.catalog = stack.catalog()
+        self.catalog = retry(stack.catalog, what="Iceberg catalog")
         self.fs = stack.arrow_fs()
 
     def read(self, name: str):
         table = self.house.table(name)
-        arrow = self._load(table).scan().to_arrow()
+        arrow = retry(lambda: self._load(table).scan().to_arrow(), what=_STORE)
         return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
 
     def read_published(self, name: str):
         """The published rows as Arrow (what the quality gates join against)."""
-        return self._load(self.house.table(name)).scan().to_arrow()
+        return retry(lambda: self._load(self.house.table(name)).scan().to_arrow(), what=_STORE)
 
     def write(self, name: str, df, audit: Auditor | None = None) -> Written:
         table = self.house.table(name)
@@ -88,14 +89,16 @@ class EmbeddedIO:
         arrow = _conform_arrow(arrow, table)
         iceberg_table = self._ensure(table)
         if audit is None:
-            return Written(rows=arrow.num_rows, snapshot_id=replace_contents(iceberg_table, arrow, {}))
-        staged_id = stage_contents(iceberg_table, arrow)
+            return Written(
+                rows=arrow.num_rows, snapshot_id=retry(lambda: replace_contents(iceberg_table, arrow, {}), what=_STORE)
+            )
+        staged_id = retry(lambda: stage_contents(iceberg_table, arrow), what=_STORE)
         try:
             audit(iceberg_table.scan(snapshot_id=staged_id).to_arrow(), **facts)
         except BaseException:
             drop_stage(iceberg_table)
             raise
-        publish_stage(iceberg_table, staged_id)
+        retry(lambda: publish_stage(iceberg_table, staged_id), what=_STORE)
         return Written(rows=arrow.num_rows, snapshot_id=staged_id)
 
     def intake(self, name: str) -> Intake:
@@ -107,7 +110,7 @@ class EmbeddedIO:
         from stedi.intake import read_source
 
         table = self.house.table(name)
-        files = self.landing_files(table)
+        files = retry(lambda: self.landing_files(table), what="S3 emulator")
         return read_source(table, ((f"s3://{path}", self._read_bytes(path)) for path in files))
 
     def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed:
@@ -120,8 +123,11 @@ class EmbeddedIO:
         return Landed(files=intake.files, rows=written.rows, snapshot_id=written.snapshot_id)
 
     def _read_bytes(self, path: str) -> bytes:
-        with self.fs.open_input_stream(path, compression=None) as stream:
-            return stream.read()
+        def read() -> bytes:
+            with self.fs.open_input_stream(path, compression=None) as stream:
+                return stream.read()
+
+        return retry(read, what="S3 emulator")
 
     def landing_files(self, table: Table) -> list[str]:
         from pyarrow import fs
@@ -130,6 +136,26 @@ class EmbeddedIO:
             f"{self.house.bucket}/{self.house.landing_prefix(table)}", recursive=True, allow_not_found=True
         )
         return sorted(info.path for info in self.fs.get_file_info(selector) if info.type == fs.FileType.File)
+
+    def remove_orphan_files(self) -> int:
+        """Delete what a killed run wrote but never committed; returns how many files went.
+
+        Readers never see such files (no snapshot lists them), but they would pile up. Only
+        safe while no other writer is between writing and committing: the pipeline calls it
+        holding the run lock.
+        """
+        from pyiceberg.exceptions import NoSuchTableError
+
+        removed = 0
+        for table in [*self.house.tables.values(), *self.house.quarantines.values()]:
+            try:
+                iceberg_table = self._load(table)
+            except NoSuchTableError:
+                continue
+            for path in orphan_files(iceberg_table, self.fs):
+                self.fs.delete_file(path)
+                removed += 1
+        return removed
 
     def _load(self, table: Table):
         return self.catalog.load_table((self.house.namespace, table.name))
@@ -157,6 +183,7 @@ class EmbeddedIO:
 
 
 STAGE_BRANCH = "audit"
+_STORE = "S3 emulator or Iceberg catalog"
 
 
 def stage_contents(iceberg_table, arrow) -> int:
@@ -184,6 +211,30 @@ def publish_stage(iceberg_table, snapshot_id: int) -> None:
 def drop_stage(iceberg_table) -> None:
     if STAGE_BRANCH in iceberg_table.refresh().refs():
         iceberg_table.manage_snapshots().remove_branch(STAGE_BRANCH).commit()
+
+
+def orphan_files(iceberg_table, fs) -> list[str]:
+    """Files under the table's location that neither its metadata nor any snapshot refers to."""
+    from pyarrow import fs as pafs
+
+    metadata = iceberg_table.metadata
+    referenced = {iceberg_table.metadata_location, *(entry.metadata_file for entry in metadata.metadata_log)}
+    manifests = {}
+    for snapshot in metadata.snapshots:
+        referenced.add(snapshot.manifest_list)
+        manifests.update((m.manifest_path, m) for m in snapshot.manifests(iceberg_table.io))
+    referenced.update(manifests)
+    for manifest in manifests.values():
+        entries = manifest.fetch_manifest_entry(iceberg_table.io, discard_deleted=False)
+        referenced.update(entry.data_file.file_path for entry in entries)
+    referenced = {_bucket_path(path) for path in referenced}
+    selector = pafs.FileSelector(_bucket_path(metadata.location), recursive=True, allow_not_found=True)
+    present = [info.path for info in fs.get_file_info(selector) if info.type == pafs.FileType.File]
+    return sorted(path for path in present if path not in referenced)
+
+
+def _bucket_path(uri: str) -> str:
+    return uri.split("://", 1)[-1]
 
 
 def replace_contents(iceberg_table, arrow, properties: dict[str, str], branch: str = "main") -> int:
