@@ -187,6 +187,6 @@ def test_two_pipelines_started_at_once_run_one_after_the_other(data_sets, uninte
 
     output, _ = first.communicate(timeout=600)
     assert first.returncode == 0, output[-3000:]
-    assert any(m.startswith(f"waiting for the pipeline started at ") and f"pid {first.pid}" in m for m in messages)
+    assert any(m.startswith("waiting for the pipeline started at ") and f"pid {first.pid}" in m for m in messages)
     assert second["tables"]["customer_landing"] == 60
     assert {name: rows for name, (_, rows) in contents().items()} == uninterrupted_b  # B whole, nothing of A
