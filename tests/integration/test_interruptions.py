@@ -190,3 +190,23 @@ def test_two_pipelines_started_at_once_run_one_after_the_other(data_sets, uninte
     assert any(m.startswith("waiting for the pipeline started at ") and f"pid {first.pid}" in m for m in messages)
     assert second["tables"]["customer_landing"] == 60
     assert {name: rows for name, (_, rows) in contents().items()} == uninterrupted_b  # B whole, nothing of A
+
+
+def test_an_emulator_that_does_not_answer_is_retried_then_named_in_one_sentence(tmp_path):
+    import socket
+
+    from stedi.retry import Unreachable
+    from stedi.stack import Stack
+    from stedi.tableio import EmbeddedIO
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    io = EmbeddedIO(None, Stack(home=tmp_path, port=port, pid=0))
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as raised:
+        io.intake("customer_landing")
+    message = str(raised.value)
+    assert message.startswith("the S3 emulator did not answer after 5 attempts")
+    assert "`stedi down` then `make pipeline` restarts it" in message and "\n" not in message
+    assert time.monotonic() - started > 1  # it did wait between attempts
