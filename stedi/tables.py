@@ -109,9 +109,14 @@ class Lakehouse:
 
     def table(self, name: str) -> Table:
         try:
-            return self.tables[name]
+            return self.queryable[name]
         except KeyError:
-            raise KeyError(f"no table {name!r}; the tables are: {', '.join(self.tables)}") from None
+            raise KeyError(f"no table {name!r}; the tables are: {', '.join(self.queryable)}") from None
+
+    @property
+    def queryable(self) -> dict[str, Table]:
+        """Every table in the catalog: the declared ones and their sources' quarantines."""
+        return {**self.tables, **{q.name: q for q in self.quarantines.values()}}
 
     def zone(self, zone: str) -> list[Table]:
         return [t for t in self.tables.values() if t.zone == zone]

@@ -35,8 +35,8 @@ METADATA_TABLES: dict[str, dict[str, str]] = {
 
 
 def is_iceberg(table: Table) -> bool:
-    """In Athena the landing tables are JSON tables; everything else is Iceberg."""
-    return table.zone != "landing"
+    """In Athena the landing tables are JSON tables; everything else (quarantines too) is Iceberg."""
+    return table.zone != "landing" or table.quarantine_of is not None
 
 
 def columns(table: Table) -> dict[str, str]:
@@ -45,4 +45,4 @@ def columns(table: Table) -> dict[str, str]:
 
 
 def table_names(house: Lakehouse | None = None) -> list[str]:
-    return list((house or lakehouse()).tables)
+    return list((house or lakehouse()).queryable)

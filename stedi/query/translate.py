@@ -265,9 +265,9 @@ def unknown_table_message(name: str) -> str:
 
 def _declared(name: str, sql: str):
     house = lakehouse()
-    if name not in house.tables:
+    if name not in house.queryable:
         raise QueryError(unknown_table_message(f"{house.namespace}.{name}"))
-    return house.tables[name]
+    return house.queryable[name]
 
 
 def _resolve_tables(tree, sql: str, line_offset: int, origin: str) -> dict[str, TableRef]:
@@ -290,9 +290,9 @@ def _resolve_tables(tree, sql: str, line_offset: int, origin: str) -> dict[str, 
         if catalog not in ("", schema.CATALOG) or database not in ("", house.namespace):
             raise QueryError(f"{prefix}{unknown_table_message(written)}")
         base, _, metadata = name.partition("$")
-        if base not in house.tables:
+        if base not in house.queryable:
             raise QueryError(f"{prefix}{unknown_table_message(f'{house.namespace}.{base}')}")
-        table = house.tables[base]
+        table = house.queryable[base]
         version = node.args.get("version")
         if metadata:
             if metadata not in schema.METADATA_TABLES:
@@ -351,12 +351,12 @@ def _sqlglot_schema(refs: dict[str, TableRef]):
     from sqlglot.schema import MappingSchema
 
     house = lakehouse()
-    relations = {name: schema.columns(table) for name, table in house.tables.items()}
+    relations = {name: schema.columns(table) for name, table in house.queryable.items()}
     for ref in refs.values():
         if ref.metadata:
             relations[ref.view] = dict(schema.METADATA_TABLES[ref.metadata])
         else:
-            relations[ref.view] = schema.columns(house.tables[ref.table])
+            relations[ref.view] = schema.columns(house.queryable[ref.table])
     return MappingSchema({house.namespace: relations}, dialect="trino")
 
 

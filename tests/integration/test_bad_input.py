@@ -153,3 +153,23 @@ def test_too_many_bad_records_stop_the_run_and_publish_nothing(dirty_run):
     assert 'x "shareWithResearchAsOfDate": expected a number' in message or "shareWithResearchAsOfDate" in message
     assert "--max-quarantine" in message
     assert current_snapshots() == before
+
+
+def test_the_quarantine_is_queryable_with_athena_sql(dirty_run):
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    sql = "SELECT line, reason FROM stedi.step_trainer_landing_quarantine ORDER BY line"
+    completed = subprocess.run(
+        [sys.executable, "-m", "stedi.cli", "query", "--format", "csv", sql],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = completed.stdout.strip().splitlines()
+    assert lines[0] == "line,reason" and len(lines) == 3
+    assert lines[1].startswith('1,"no ""serialNumber"", which every step_trainer record must have')
