@@ -38,7 +38,7 @@ deploy: $(STAMP) ## create or update the lakehouse on AWS (PLAN=1: only show; FO
 	  $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY)) \
 	  $(if $(VPC_ID),--vpc-id $(VPC_ID)) $(foreach id,$(ROUTE_TABLE_ID),--route-table-id $(id))
 
-run-aws: $(STAMP) ## run the five Glue jobs on AWS in order and wait for each (POLICY= overrides the deployed one)
+run-aws: $(STAMP) ## run the five Glue jobs, then the quality gates, on AWS in order and wait for each (POLICY= overrides the deployed one)
 	$(BIN)/python -m stedi.aws run $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY))
 
 destroy: $(STAMP) ## remove everything the deploy created, found by its tags (PLAN=1: only list it)

@@ -184,6 +184,9 @@ class Gate:
     read_published: Callable[[str], Any] | None = None
     spark: Any = None
     pandas_max_rows: int = PANDAS_MAX_ROWS
+    # False where the vendored assets are not on disk (Glue imports the code from a zip): the
+    # report then links its scripts and styles from their CDNs, as Great Expectations does.
+    offline_docs: bool = True
     house: Lakehouse = field(default_factory=lakehouse)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -324,7 +327,10 @@ class Gate:
             return None
         from stedi import datadocs
 
-        datadocs.build_offline_data_docs(self._context)
+        if self.offline_docs:
+            datadocs.build_offline_data_docs(self._context)
+        else:
+            self._context.build_data_docs(site_names=[datadocs.DEFAULT_SITE_NAME])
         return self.docs_dir / "index.html"
 
 

@@ -86,6 +86,62 @@ def _run_on_glue(job: Job, argv: list[str]):
     return result
 
 
+def run_gates_script(argv: list[str] | None = None) -> None:
+    """spark_jobs/quality_gates.py: the gates over the published lakehouse, after the five jobs."""
+    argv = sys.argv if argv is None else argv
+    try:
+        import awsglue  # noqa: F401  (present only inside AWS Glue)
+    except ImportError:
+        summary = _verify_locally(argv[1:])
+    else:
+        summary = _verify_on_glue(argv)
+    print(json.dumps(summary))
+
+
+def _verify_locally(args: list[str]) -> dict:
+    from stedi import stack
+    from stedi.spark import local_session
+    from stedi.tableio import EmbeddedIO
+    from stedi.verify import verify
+
+    parser = argparse.ArgumentParser(prog="quality_gates", description=run_gates_script.__doc__)
+    parser.add_argument("--policy", default=settings.DEFAULT_POLICY, choices=settings.POLICIES)
+    options = parser.parse_args(args)
+    params = JobParams(policy=options.policy, pseudonym_key=settings.pseudonym_key())
+    io = EmbeddedIO(local_session("quality_gates"), stack.require())
+    return verify(io, params, docs_dir=settings.docs_dir(), progress=lambda line: print(line, file=sys.stderr))
+
+
+def _verify_on_glue(argv: list[str]) -> dict:
+    import tempfile
+    from pathlib import Path
+
+    from awsglue.context import GlueContext
+    from awsglue.job import Job as GlueJob
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    from stedi.tableio import SparkCatalogIO
+    from stedi.verify import publish_docs, verify
+
+    args = getResolvedOptions(argv, ["JOB_NAME", "policy", "landing_root", "pseudonym_key_secret", "docs_uri"])
+    glue = GlueContext(SparkContext.getOrCreate())
+    glue_job = GlueJob(glue)
+    glue_job.init(args["JOB_NAME"], args)
+    params = JobParams(
+        policy=settings.check_policy(args["policy"]),
+        pseudonym_key=_secret_key(args["pseudonym_key_secret"]),
+    )
+    io = SparkCatalogIO(glue.spark_session, "glue_catalog", args["landing_root"], materialize_landing=False)
+    docs_dir = Path(tempfile.mkdtemp(prefix="stedi-data-docs-"))
+    try:
+        summary = verify(io, params, docs_dir=docs_dir, spark=glue.spark_session, offline_docs=False)
+    finally:  # the report matters most when a gate failed
+        publish_docs(docs_dir, args["docs_uri"])
+    glue_job.commit()
+    return {**summary, "docs": args["docs_uri"]}
+
+
 def _secret_key(secret_id: str) -> bytes:
     import boto3
 

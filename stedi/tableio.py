@@ -45,6 +45,8 @@ class TableIO(Protocol):
 
     def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed: ...
 
+    def write_quarantine(self, name: str, intake: Intake) -> Written: ...
+
     def read_published(self, name: str): ...
 
 
@@ -119,8 +121,11 @@ class EmbeddedIO:
         written = self.write_arrow(
             table, intake.accepted, audit=audit, landing_records=intake.records, quarantined=intake.quarantined.num_rows
         )
-        self.write_arrow(self.house.quarantine_of(table), intake.quarantined)
+        self.write_quarantine(name, intake)
         return Landed(files=intake.files, rows=written.rows, snapshot_id=written.snapshot_id)
+
+    def write_quarantine(self, name: str, intake: Intake) -> Written:
+        return self.write_arrow(self.house.quarantine_of(self.house.table(name)), intake.quarantined)
 
     def _read_bytes(self, path: str) -> bytes:
         def read() -> bytes:
@@ -342,9 +347,12 @@ class SparkCatalogIO:
         if self.materialize_landing:
             written = self.write(name, self._frame(table, intake.accepted), audit=audit)
             rows, snapshot_id = written.rows, written.snapshot_id
-        quarantine = self.house.quarantine_of(table)
-        self._replace(quarantine, self._frame(quarantine, intake.quarantined))
+        self.write_quarantine(name, intake)
         return Landed(files=intake.files, rows=rows, snapshot_id=snapshot_id)
+
+    def write_quarantine(self, name: str, intake: Intake) -> Written:
+        quarantine = self.house.quarantine_of(self.house.table(name))
+        return self._replace(quarantine, self._frame(quarantine, intake.quarantined))
 
     def _frame(self, table: Table, arrow):
         return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())

@@ -2,7 +2,7 @@
 
     python -m stedi.aws deploy --plan        # what would be created or changed; writes nothing
     python -m stedi.aws deploy               # create or update, idempotently
-    python -m stedi.aws run                  # the five Glue jobs in order, with progress
+    python -m stedi.aws run                  # the five Glue jobs, then the gates, in order, with progress
     python -m stedi.aws destroy              # everything the deploy created, and nothing else
 
 Errors a person can fix print as one sentence and exit 2; a Glue job that fails exits 1.
@@ -44,7 +44,7 @@ def add_aws_parsers(subparsers, *, grouped: bool = True) -> None:
     deploy.add_argument("--gate-record", type=Path, help="record of the last green local run (default: .stedi/gates/)")
     deploy.set_defaults(handler=_deploy)
 
-    run = subparsers.add_parser("run", help="run the five Glue jobs in order and wait for each")
+    run = subparsers.add_parser("run", help="run the five Glue jobs, then the quality gates, and wait for each")
     run.add_argument("--policy", choices=settings.POLICIES, help="override the jobs' policy for this run")
     run.add_argument("--poll", type=float, default=15.0, help="seconds between two looks at a running job")
     run.set_defaults(handler=_run)

@@ -41,6 +41,7 @@ class AwsConfig:
     workgroup: str = "stedi"
     scripts_prefix: str = "glue"
     athena_results_prefix: str = "athena-results"
+    docs_prefix: str = "data-docs"  # the quality gates job writes its Data Docs here
     policy: str = settings.DEFAULT_POLICY
 
     # ------------------------------------------------------------------ tags
@@ -71,6 +72,10 @@ class AwsConfig:
     @property
     def athena_results_uri(self) -> str:
         return f"s3://{self.bucket}/{self.athena_results_prefix}/"
+
+    @property
+    def docs_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.docs_prefix}/"
 
     def script_key(self, job: str) -> str:
         return f"{self.scripts_prefix}/spark_jobs/{job}.py"

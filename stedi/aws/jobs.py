@@ -1,4 +1,4 @@
-"""The five Glue jobs and the workflow that chains them in dependency order.
+"""The five Glue jobs, then the quality gates, and the workflow that chains them in that order.
 
 The order is the pipeline's own (`stedi.pipeline.jobs()`, derived from what each transform
 reads), so AWS runs the jobs in the order the laptop does. The workflow starts the first
@@ -12,8 +12,11 @@ history of a replaced job is lost.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from botocore.exceptions import ClientError
 
+from stedi import settings
 from stedi.aws.clients import Aws
 from stedi.aws.errors import is_not_found, not_managed, translated
 from stedi.aws.plan import Change, call
@@ -27,11 +30,24 @@ REPLACED_JOB = "replaced (update_job not supported by this endpoint)"
 REPLACED_TRIGGER = "replaced (update_trigger not supported by this endpoint)"
 
 
+GATES_JOB = "quality_gates"  # spark_jobs/quality_gates.py: the gates over what the five jobs published
+GATES_MODULES = ("great_expectations", "duckdb")  # what Glue lacks to run them, pinned as locally
+
+
 def job_order() -> list[str]:
-    """The jobs in the order they must run, as the local pipeline runs them."""
+    """The jobs in the order they must run, as the local pipeline runs them, then the gates."""
     from stedi.pipeline import jobs
 
-    return [job.name for job in jobs()]
+    return [*(job.name for job in jobs()), GATES_JOB]
+
+
+def gates_modules(root: Path | None = None) -> str:
+    """`--additional-python-modules` of the gates job: the versions requirements.lock pins here."""
+    lock = (root or settings.project_root()) / "requirements.lock"
+    pins = dict(
+        line.split("==", 1) for line in lock.read_text().splitlines() if "==" in line and not line.startswith("#")
+    )
+    return ",".join(f"{name}=={pins[name]}" for name in GATES_MODULES)
 
 
 def spark_conf(aws: Aws) -> str:
@@ -65,9 +81,15 @@ def job_arguments(aws: Aws, policy: str) -> dict[str, str]:
 def job_definition(aws: Aws, job: str, house: Lakehouse) -> dict:
     """Everything create_job and update_job take for one job, but its name and tags."""
     cfg = aws.config
-    output = next(t for t in house.tables.values() if t.job == job)
+    arguments = job_arguments(aws, cfg.policy)
+    if job == GATES_JOB:
+        description = f"Validates every {house.namespace} table with the quality gates; Data Docs in {cfg.docs_uri}"
+        arguments.update({"--additional-python-modules": gates_modules(), "--docs_uri": cfg.docs_uri})
+    else:
+        output = next(t for t in house.tables.values() if t.job == job)
+        description = f"Writes {house.namespace}.{output.name}: {output.description}"
     return {
-        "Description": f"Writes {house.namespace}.{output.name}: {output.description}"[:2048],
+        "Description": description[:2048],
         "Role": aws.role_arn,
         "ExecutionProperty": {"MaxConcurrentRuns": 1},
         "Command": {
@@ -75,7 +97,7 @@ def job_definition(aws: Aws, job: str, house: Lakehouse) -> dict:
             "ScriptLocation": f"s3://{cfg.bucket}/{cfg.script_key(job)}",
             "PythonVersion": "3",
         },
-        "DefaultArguments": job_arguments(aws, cfg.policy),
+        "DefaultArguments": arguments,
         "MaxRetries": 0,
         "Timeout": cfg.timeout_minutes,
         "GlueVersion": cfg.glue_version,

@@ -44,7 +44,7 @@ def package_entries(root: Path | None = None) -> dict[str, bytes]:
     """Archive name -> bytes of everything the zip holds, sorted by name."""
     root = root or settings.project_root()
     entries: dict[str, bytes] = {}
-    for folder in ("stedi", "spark_jobs"):
+    for folder in ("stedi", "spark_jobs", "expectations"):  # expectations: the quality gates job
         for path in (root / folder).rglob("*.py"):
             name = path.relative_to(root).as_posix()
             if "__pycache__" in path.parts or name.startswith(EXCLUDED):

@@ -1,7 +1,7 @@
 """The Glue jobs' IAM role: who may assume it, and the least it needs to do its work.
 
 Each statement names the narrowest resources the jobs touch: the landing prefixes read
-only, the Iceberg warehouse read and written, the scripts read only, the `stedi` database
+only, the Iceberg warehouse read and written, the Data Docs written, the scripts read only, the `stedi` database
 and its tables in the Data Catalog, the Glue log groups, and the one secret holding the
 pseudonym key. No statement has a `*` resource: the jobs publish no custom metrics, which
 is the one Glue permission (cloudwatch:PutMetricData) that cannot be scoped.
@@ -71,6 +71,12 @@ def job_role_policy(config: AwsConfig, account: str, house: Lakehouse) -> dict:
                 "Effect": "Allow",
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 "Resource": [f"{bucket_arn}/{warehouse}/*"],
+            },
+            {
+                "Sid": "WriteDataDocs",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject"],
+                "Resource": [f"{bucket_arn}/{config.docs_prefix}/*"],
             },
             {
                 "Sid": "ReadJobScripts",

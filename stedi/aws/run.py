@@ -1,4 +1,4 @@
-"""`run`: the five Glue jobs, one after the other, watched until each ends.
+"""`run`: the five Glue jobs and then the quality gates, one after the other, watched until each ends.
 
 The jobs are started here in the pipeline's order rather than through the workflow, so each
 run's state and error message are read directly and a failure stops the chain at once with

@@ -119,6 +119,7 @@ def _copy_code(source: Path, target: Path) -> Path:
         "expectations/**/*.py",
         "catalog/tables.toml",
         "catalog/athena/*.sql",
+        "requirements.lock",
     ):
         for path in source.glob(pattern):
             if "__pycache__" not in path.parts:
@@ -308,6 +309,8 @@ def test_deploy_creates_every_resource_as_intended_and_a_second_deploy_changes_n
     assert sorted(statements["ReadLandingZone"]["Resource"]) == sorted(f"{arn}/{p}*" for p in landing_prefixes)
     assert statements["ReadWriteWarehouse"]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     assert statements["ReadWriteWarehouse"]["Resource"] == [f"{arn}/warehouse/*"]
+    assert statements["WriteDataDocs"]["Action"] == ["s3:PutObject"]
+    assert statements["WriteDataDocs"]["Resource"] == [f"{arn}/data-docs/*"]
     assert statements["ReadJobScripts"] == {
         "Sid": "ReadJobScripts",
         "Effect": "Allow",
@@ -371,14 +374,21 @@ def test_deploy_creates_every_resource_as_intended_and_a_second_deploy_changes_n
             "s3://stedi-lakehouse",
             "stedi/pseudonym-key",
         )
+        assert ("--additional-python-modules" in args) == (job == "quality_gates")
         conf = dict(pair.split("=", 1) for pair in args["--conf"].split(" --conf "))
         assert conf["spark.sql.catalog.glue_catalog"] == "org.apache.iceberg.spark.SparkCatalog"
         assert conf["spark.sql.catalog.glue_catalog.catalog-impl"] == "org.apache.iceberg.aws.glue.GlueCatalog"
         assert conf["spark.sql.catalog.glue_catalog.warehouse"] == "s3://stedi-lakehouse/warehouse/"
         assert conf["spark.sql.extensions"] == "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
 
+    # the quality gates: the last job, with the suites' libraries at the versions pinned here
+    gates_args = glue.get_job(JobName=config.job_name("quality_gates"))["Job"]["DefaultArguments"]
+    assert gates_args["--additional-python-modules"] == "great_expectations==1.24.1,duckdb==1.5.5"
+    assert gates_args["--docs_uri"] == "s3://stedi-lakehouse/data-docs/"
+    assert "expectations/schema.py" in __import__("zipfile").ZipFile(__import__("io").BytesIO(body)).namelist()
+
     # workflow: the first job on demand, then each one after its predecessor SUCCEEDED
-    assert order[0] == "customer_landing_to_trusted" and order[-1] == "machine_learning_curated"
+    assert order[0] == "customer_landing_to_trusted" and order[-2:] == ["machine_learning_curated", "quality_gates"]
     triggers = {t["Name"]: t for t in glue.get_triggers()["Triggers"]}
     assert len(triggers) == len(order)
     first = triggers[f"stedi-start-{order[0]}"]
@@ -457,7 +467,7 @@ def test_changed_settings_code_and_drift_are_planned_and_applied(config, green, 
     bigger = replace(config, number_of_workers=4, worker_type="G.2X")
     plan = deploy(bigger, plan_only=True, gate_record=green).plan
     job_changes = [c for c in plan.pending if c.kind == "glue job"]
-    assert len(job_changes) == 5 and {c.action for c in plan.pending} == {"replace"}
+    assert len(job_changes) == 6 and {c.action for c in plan.pending} == {"replace"}
     assert all("replaced (update_job not supported by this endpoint)" in c.detail for c in job_changes)
     assert "NumberOfWorkers 2 -> 4" in job_changes[0].detail
     deploy(bigger, gate_record=green)
@@ -480,7 +490,7 @@ def test_changed_settings_code_and_drift_are_planned_and_applied(config, green, 
             "update",
             "iam inline policy",
             f"{config.role_name}/{config.policy_name}",
-            "missing ReadLandingZone, ListLandingZoneAndWarehouse, ReadWriteWarehouse, ReadJobScripts, "
+            "missing ReadLandingZone, ListLandingZoneAndWarehouse, ReadWriteWarehouse, WriteDataDocs, ReadJobScripts, "
             "DataCatalogStediOnly, GlueJobLogs, PseudonymKey; unexpected unnamed statement 1",
         ),
     ]
@@ -661,7 +671,7 @@ def test_the_package_is_reproducible_and_importable_from_the_zip(tmp_path):
     zip_path = tmp_path / "stedi_lakehouse.zip"
     zip_path.write_bytes(first)
     probe = (
-        "import stedi.tables, stedi.runtime; h = stedi.tables.lakehouse(); "
+        "import stedi.tables, stedi.runtime, stedi.verify, expectations.lineage; h = stedi.tables.lakehouse(); "
         "assert '.zip' in stedi.tables.__file__, stedi.tables.__file__; print(h.namespace, len(h.tables))"
     )
     answer = subprocess.run(

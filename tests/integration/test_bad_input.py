@@ -173,3 +173,25 @@ def test_the_quarantine_is_queryable_with_athena_sql(dirty_run):
     lines = completed.stdout.strip().splitlines()
     assert lines[0] == "line,reason" and len(lines) == 3
     assert lines[1].startswith('1,"no ""serialNumber"", which every step_trainer record must have')
+
+
+def test_the_gates_job_script_revalidates_the_published_lakehouse(dirty_run):
+    """spark_jobs/quality_gates.py, the last Glue job on AWS, run here on the embedded stack."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import PROJECT_ROOT
+
+    completed = subprocess.run(
+        [sys.executable, "spark_jobs/quality_gates.py", "--policy", "strict"],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert sorted(summary["tables"]) == sorted(lakehouse().tables)
+    assert summary["quarantined"] == {f"{name}_quarantine": len(bad) for name, bad in QUARANTINED.items()}
+    assert "passed stedi.machine_learning_curated" in completed.stderr

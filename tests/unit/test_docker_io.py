@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from stedi import docker_pipeline, docker_stack, landing, runtime, synthetic
+from stedi import docker_pipeline, docker_stack, landing, pipeline, runtime, synthetic
 from stedi.docker_pipeline import CatalogConf, spark_defaults
 from stedi.tableio import SparkCatalogIO, Written
 from stedi.tables import lakehouse
@@ -507,3 +507,35 @@ def test_docker_down_without_an_engine_is_a_quiet_no_op():
         timeout=60,
     )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_the_glue_gates_job_validates_what_the_jobs_published_through_the_spark_catalog(
+    spark, recording, tmp_path, key
+):
+    """spark_jobs/quality_gates.py as Glue runs it (landing read from its files, tables from the
+    catalog, Spark frames into the gates), on the recorded catalog: only awsglue is missing here."""
+    from pyspark.sql import functions as F
+
+    from stedi.job import JobParams
+    from stedi.verify import LakehouseInvalid, verify
+
+    synthetic.generate(tmp_path / "landing", customers=30, seed=7)
+    params = JobParams("strict", key)
+    writer = SparkCatalogIO(recording, docker_stack.CATALOG, (tmp_path / "landing").as_uri(), materialize_landing=True)
+    pipeline.run(writer, params)
+    glue = SparkCatalogIO(recording, docker_stack.CATALOG, (tmp_path / "landing").as_uri(), materialize_landing=False)
+
+    summary = verify(glue, params, docs_dir=tmp_path / "docs", spark=recording.spark, progress=lambda line: None)
+    assert sorted(summary["tables"]) == sorted(lakehouse().tables)
+    assert summary["quarantined"] == {
+        f"{n}_quarantine": 0 for n in ("customer_landing", "accelerometer_landing", "step_trainer_landing")
+    }
+    assert (tmp_path / "docs" / "index.html").exists()
+
+    curated = "glue_catalog.stedi.customers_curated"
+    recording.tables[curated] = recording.tables[curated].withColumn("registrationDate", F.lit(5))
+    with pytest.raises(LakehouseInvalid) as raised:
+        verify(glue, params, docs_dir=tmp_path / "docs", spark=recording.spark, progress=lambda line: None)
+    message = str(raised.value)
+    assert message.startswith("the quality gates failed on 1 published table(s): stedi.customers_curated")
+    assert "registrationDate" in message and f"Data Docs: {tmp_path / 'docs' / 'index.html'}" in message
