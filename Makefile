@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.installed
 POLICY  ?= strict
 LANDING ?=
 SUMMARY ?=
+SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline bench deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock clean
+.PHONY: help install pipeline bench bench-gates deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock clean
 
 include docker/compose.mk
 
@@ -30,7 +31,10 @@ install: $(STAMP) ## create .venv with the pinned dependencies (once)
 pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else embedded (LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
 
-bench: $(STAMP) ## benchmarks, medians of side-by-side runs, into build/bench/ (RUNS=3)
+bench: $(STAMP) ## the pipeline against DuckDB at 1x/10x/100x the starter data: build/bench/results.{json,md}, scale.svg (RUNS=3 SCALES=1x,10x,100x)
+	$(BIN)/python -m stedi.bench scale --runs $(or $(RUNS),3) --scales $(SCALES)
+
+bench-gates: $(STAMP) ## what the quality gates cost: the pipeline with and without them, side by side (RUNS=3)
 	$(BIN)/python -m stedi.bench gates --runs $(or $(RUNS),3)
 
 deploy: $(STAMP) ## create or update the lakehouse on AWS (PLAN=1: only show; FORCE=1 LANDING= POLICY= VPC_ID= ROUTE_TABLE_ID=)

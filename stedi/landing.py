@@ -7,6 +7,8 @@ mixes two data sets; the files themselves are copied byte for byte and never mod
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from pathlib import Path
 
 from stedi.tables import Lakehouse, lakehouse
@@ -32,24 +34,57 @@ def landing_files(directory: Path, house: Lakehouse | None = None) -> dict[str, 
     return found
 
 
-def upload(directory: Path, s3_client, progress=None, house: Lakehouse | None = None) -> dict[str, int]:
-    """Upload every landing file; returns the number of files per landing table."""
+@dataclass(frozen=True)
+class LocalCopy:
+    """A landing object's bytes on local disk, and their MD5 (the object's ETag when identical).
+
+    Size and modification time as uploaded tell, without hashing again, that the file is
+    still what was sent.
+    """
+
+    path: Path
+    md5: str
+    size: int
+    mtime_ns: int
+
+    def read_if(self, etag: str) -> bytes | None:
+        """The bytes, if the object's ETag is theirs and the file has not changed since."""
+        stat = self.path.stat()
+        if etag != self.md5 or (stat.st_size, stat.st_mtime_ns) != (self.size, self.mtime_ns):
+            return None
+        return self.path.read_bytes()
+
+
+def upload(directory: Path, s3_client, progress=None, house: Lakehouse | None = None) -> dict[str, LocalCopy]:
+    """Make the landing prefixes hold exactly the directory's files; returns the local copy of each key.
+
+    A file already in the bucket with the same bytes (its ETag is the file's MD5: every object
+    is put in one part) is not sent again, so a re-run on the same data skips the emulator's
+    slowest path. Objects that are not in the directory are deleted.
+    """
     house = house or lakehouse()
-    uploaded = {}
+    copies: dict[str, LocalCopy] = {}
     for name, files in landing_files(directory, house).items():
         prefix = house.landing_prefix(house.table(name))
-        keep = {prefix + f.name for f in files}
-        for key in _keys(s3_client, house.bucket, prefix):
-            if key not in keep:
-                s3_client.delete_object(Bucket=house.bucket, Key=key)
-        for f in files:
-            s3_client.upload_file(str(f), house.bucket, prefix + f.name)
-        uploaded[name] = len(files)
+        present = _objects(s3_client, house.bucket, prefix)
+        keep = {prefix + f.name: f for f in files}
+        for key in present.keys() - keep.keys():
+            s3_client.delete_object(Bucket=house.bucket, Key=key)
+        sent = 0
+        for key, path in keep.items():
+            stat = path.stat()
+            data = path.read_bytes()
+            copies[key] = LocalCopy(path, hashlib.md5(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
+            if present.get(key) != copies[key].md5:
+                s3_client.put_object(Bucket=house.bucket, Key=key, Body=data)
+                sent += 1
         if progress:
-            progress(f"uploaded {len(files)} files to s3://{house.bucket}/{prefix}")
-    return uploaded
+            unchanged = f", {len(files) - sent} unchanged" if sent < len(files) else ""
+            progress(f"uploaded {sent} files to s3://{house.bucket}/{prefix}{unchanged}")
+    return copies
 
 
-def _keys(s3_client, bucket: str, prefix: str) -> list[str]:
+def _objects(s3_client, bucket: str, prefix: str) -> dict[str, str]:
+    """Key -> ETag (without quotes) of every object under the prefix."""
     pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+    return {obj["Key"]: obj["ETag"].strip('"') for page in pages for obj in page.get("Contents", [])}

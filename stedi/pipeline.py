@@ -160,9 +160,11 @@ def _run_embedded(landing, policy, progress, seed, customers, gates, max_quarant
     preflight.check_warehouse_space(source, settings.state_home())
     lake = embedded.up()
     progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
-    retry(lambda: landing_zone.upload(source, lake.s3_client(), progress), what="S3 emulator", progress=progress)
+    copies = retry(
+        lambda: landing_zone.upload(source, lake.s3_client(), progress), what="S3 emulator", progress=progress
+    )
     progress("starting Spark (local[2])")
-    io = EmbeddedIO(local_session("stedi-pipeline"), lake)
+    io = EmbeddedIO(local_session("stedi-pipeline"), lake, local_copies=copies)
     orphans = io.remove_orphan_files()  # left by a run that was killed between writing and committing
     if orphans:
         progress(f"removed {orphans} files an interrupted run wrote but never committed")

@@ -61,10 +61,14 @@ class EmbeddedIO:
     laptop holds (see PLATFORM-NOTES.md: about 1 s per 100k rows each way).
     """
 
-    def __init__(self, spark, stack, house: Lakehouse | None = None):
+    def __init__(self, spark, stack, house: Lakehouse | None = None, local_copies: dict | None = None):
         self.spark = spark
         self.stack = stack
         self.house = house or lakehouse()
+        # Landing key -> LocalCopy (stedi.landing.upload): the same bytes on local disk, read
+        # instead of the object when its ETag still equals their MD5 (one trip less through
+        # the emulator, which serves under 100 MB/s).
+        self.local_copies = local_copies or {}
         self.catalog = retry(stack.catalog, what="Iceberg catalog")
         self.fs = stack.arrow_fs()
 
@@ -112,8 +116,19 @@ class EmbeddedIO:
         from stedi.intake import read_source
 
         table = self.house.table(name)
-        files = retry(lambda: self.landing_files(table), what="S3 emulator")
-        return read_source(table, ((f"s3://{path}", self._read_bytes(path)) for path in files))
+        objects = retry(lambda: self._landing_objects(table), what="S3 emulator")
+        files = ((f"s3://{self.house.bucket}/{key}", self._read_bytes(key, etag)) for key, etag in objects)
+        return read_source(table, files)
+
+    def _landing_objects(self, table: Table) -> list[tuple[str, str]]:
+        """(key, ETag) of every object under the table's landing prefix, in key order."""
+        pages = (
+            self.stack.s3_client()
+            .get_paginator("list_objects_v2")
+            .paginate(Bucket=self.house.bucket, Prefix=self.house.landing_prefix(table))
+        )
+        found = [(o["Key"], o["ETag"].strip('"')) for page in pages for o in page.get("Contents", [])]
+        return sorted((key, etag) for key, etag in found if not key.endswith("/"))
 
     def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed:
         """Publish the accepted records as the landing table, then its quarantine beside it."""
@@ -127,20 +142,17 @@ class EmbeddedIO:
     def write_quarantine(self, name: str, intake: Intake) -> Written:
         return self.write_arrow(self.house.quarantine_of(self.house.table(name)), intake.quarantined)
 
-    def _read_bytes(self, path: str) -> bytes:
+    def _read_bytes(self, key: str, etag: str) -> bytes:
+        local = self.local_copies.get(key)
+        data = local.read_if(etag) if local is not None else None
+        if data is not None:
+            return data
+
         def read() -> bytes:
-            with self.fs.open_input_stream(path, compression=None) as stream:
+            with self.fs.open_input_stream(f"{self.house.bucket}/{key}", compression=None) as stream:
                 return stream.read()
 
         return retry(read, what="S3 emulator")
-
-    def landing_files(self, table: Table) -> list[str]:
-        from pyarrow import fs
-
-        selector = fs.FileSelector(
-            f"{self.house.bucket}/{self.house.landing_prefix(table)}", recursive=True, allow_not_found=True
-        )
-        return sorted(info.path for info in self.fs.get_file_info(selector) if info.type == fs.FileType.File)
 
     def remove_orphan_files(self) -> int:
         """Delete what a killed run wrote but never committed; returns how many files went.

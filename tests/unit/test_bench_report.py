@@ -1,0 +1,95 @@
+"""The scale benchmark's report: its Markdown figures and its hand-drawn SVG plot."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from stedi import bench_report
+from stedi.bench_report import DUCKDB, STEDI, linearity, markdown, plot_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+SCALES = (("1x", 1_000, 111_000), ("10x", 10_000, 1_110_000), ("100x", 100_000, 11_100_000))
+
+
+def measurement(engine: str, scale: str, customers: int, rows: int, wall: float, memory: int | None) -> dict:
+    jobs = {
+        "customer_landing_to_trusted": {"seconds": wall * 0.1, "rows_out": customers // 2},
+        "machine_learning_curated": {"seconds": wall * 0.4, "rows_out": rows // 3},
+    }
+    return {
+        "engine": engine,
+        "scale": scale,
+        "customers": customers,
+        "rows": rows,
+        "wall_seconds": wall,
+        "jobs": jobs,
+        "peak_memory_bytes": memory,
+    }
+
+
+@pytest.fixture
+def results() -> list[dict]:
+    stedi = [measurement(STEDI, s, c, r, 20.0 * 10**i, 2 * 2**30) for i, (s, c, r) in enumerate(SCALES)]
+    duck = [measurement(DUCKDB, s, c, r, 0.25 * 10**i, None) for i, (s, c, r) in enumerate(SCALES)]
+    return duck + stedi  # any order
+
+
+def test_markdown_has_one_row_per_scale_with_both_walls_ratio_rate_and_memory(results):
+    text = markdown(results)
+    rows = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| 1")}
+    assert list(rows) == ["1x", "10x", "100x"]
+    assert "| 100x | 100,000 | 11,100,000 | 2000.0 | 25.0 | 80.0× |" in rows["100x"]
+    assert "5,550" in rows["1x"] and "444,000" in rows["1x"]  # rows/s of each engine
+    assert "2.0 GiB" in rows["1x"] and "–" in rows["1x"]  # duckdb's memory was not measured
+
+
+def test_markdown_lists_the_jobs_of_the_largest_scale_and_the_slopes(results):
+    text = markdown(results)
+    assert "Jobs at the largest scale (100x)" in text
+    assert "| machine_learning_curated | 800.0 | 10.0 | 80.0× | 3,700,000 |" in text
+    assert "stedi embedded 1.00; duckdb 1.00" in text
+
+
+def test_markdown_accepts_a_results_dict_and_a_single_engine(results):
+    only_duck = {"measurements": [m for m in results if m["engine"] == DUCKDB]}
+    text = markdown(only_duck)
+    assert "| 10x | 10,000 | 1,110,000 | 2.50 |" in text
+    assert STEDI not in text
+
+
+def test_svg_parses_with_one_polyline_per_engine_increasing_in_x(tmp_path, results):
+    path = plot_svg(results, tmp_path / "plot" / "scale.svg")
+    root = ET.parse(path).getroot()
+    assert root.tag == f"{SVG}svg"
+    lines = root.findall(f".//{SVG}polyline")
+    assert len(lines) == 2
+    for line in lines:
+        xs = [float(p.split(",")[0]) for p in line.get("points").split()]
+        assert len(xs) == 3 and xs == sorted(xs) and len(set(xs)) == 3
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {STEDI, DUCKDB} <= set(texts)  # the legend
+    assert {"100k", "1M", "10M", "100M", "0.1 s", "1 s", "10,000 s"} <= set(texts)  # decade labels
+    assert len(root.findall(f".//{SVG}circle")) >= 6
+
+
+def test_slower_engine_is_drawn_higher(tmp_path, results):
+    root = ET.parse(plot_svg(results, tmp_path / "scale.svg")).getroot()
+    heights = {
+        g.get("data-engine"): [float(p.split(",")[1]) for p in g.find(f"{SVG}polyline").get("points").split()]
+        for g in root.iter(f"{SVG}g")
+    }
+    assert all(s < d for s, d in zip(heights[STEDI], heights[DUCKDB], strict=True))  # SVG y grows downwards
+
+
+def test_linearity_is_the_log_log_slope_between_the_extreme_scales():
+    assert linearity([(1e3, 1), (1e5, 100)]) == pytest.approx(1.0)
+    assert linearity([(1e5, 10_000), (1e4, 50), (1e3, 1)]) == pytest.approx(2.0)
+    assert linearity([(1e3, 5), (1e6, 5)]) == 0.0
+    with pytest.raises(ValueError):
+        linearity([(1e3, 1), (1e3, 2)])
+
+
+def test_engines_put_the_embedded_pipeline_first(results):
+    assert bench_report.engines(results) == [STEDI, DUCKDB]
