@@ -65,6 +65,14 @@ def docker_io(spark=None, landing_root: str | None = None):
 
 
 def _run_on_glue(job: Job, argv: list[str]):
+    glue_job, _, params, io = _glue_start(argv)
+    result = job.run(io, params)
+    glue_job.commit()
+    return result
+
+
+def _glue_start(argv: list[str], *extra: str):
+    """What every Glue job starts with: its arguments, the Glue job, the parameters, the table I/O."""
     from awsglue.context import GlueContext
     from awsglue.job import Job as GlueJob
     from awsglue.utils import getResolvedOptions
@@ -72,7 +80,7 @@ def _run_on_glue(job: Job, argv: list[str]):
 
     from stedi.tableio import SparkCatalogIO
 
-    args = getResolvedOptions(argv, ["JOB_NAME", "policy", "landing_root", "pseudonym_key_secret"])
+    args = getResolvedOptions(argv, ["JOB_NAME", "policy", "landing_root", "pseudonym_key_secret", *extra])
     glue = GlueContext(SparkContext.getOrCreate())
     glue_job = GlueJob(glue)
     glue_job.init(args["JOB_NAME"], args)
@@ -81,9 +89,7 @@ def _run_on_glue(job: Job, argv: list[str]):
         pseudonym_key=_secret_key(args["pseudonym_key_secret"]),
     )
     io = SparkCatalogIO(glue.spark_session, "glue_catalog", args["landing_root"], materialize_landing=False)
-    result = job.run(io, params)
-    glue_job.commit()
-    return result
+    return glue_job, args, params, io
 
 
 def run_gates_script(argv: list[str] | None = None) -> None:
@@ -109,37 +115,28 @@ def _verify_locally(args: list[str]) -> dict:
     options = parser.parse_args(args)
     params = JobParams(policy=options.policy, pseudonym_key=settings.pseudonym_key())
     io = EmbeddedIO(local_session("quality_gates"), stack.require())
-    return verify(io, params, docs_dir=settings.docs_dir(), progress=lambda line: print(line, file=sys.stderr))
+    return verify(io, params, docs_dir=settings.docs_dir(), progress=_to_stderr)
 
 
 def _verify_on_glue(argv: list[str]) -> dict:
     import tempfile
     from pathlib import Path
 
-    from awsglue.context import GlueContext
-    from awsglue.job import Job as GlueJob
-    from awsglue.utils import getResolvedOptions
-    from pyspark.context import SparkContext
-
-    from stedi.tableio import SparkCatalogIO
     from stedi.verify import publish_docs, verify
 
-    args = getResolvedOptions(argv, ["JOB_NAME", "policy", "landing_root", "pseudonym_key_secret", "docs_uri"])
-    glue = GlueContext(SparkContext.getOrCreate())
-    glue_job = GlueJob(glue)
-    glue_job.init(args["JOB_NAME"], args)
-    params = JobParams(
-        policy=settings.check_policy(args["policy"]),
-        pseudonym_key=_secret_key(args["pseudonym_key_secret"]),
-    )
-    io = SparkCatalogIO(glue.spark_session, "glue_catalog", args["landing_root"], materialize_landing=False)
+    glue_job, args, params, io = _glue_start(argv, "docs_uri")
     docs_dir = Path(tempfile.mkdtemp(prefix="stedi-data-docs-"))
     try:
-        summary = verify(io, params, docs_dir=docs_dir, spark=glue.spark_session, offline_docs=False)
+        summary = verify(io, params, docs_dir=docs_dir, spark=io.spark, offline_docs=False, progress=_to_stderr)
     finally:  # the report matters most when a gate failed
         publish_docs(docs_dir, args["docs_uri"])
     glue_job.commit()
     return {**summary, "docs": args["docs_uri"]}
+
+
+def _to_stderr(line: str) -> None:
+    """Progress goes to stderr: stdout carries one JSON summary line, for whoever runs the script."""
+    print(line, file=sys.stderr)
 
 
 def _secret_key(secret_id: str) -> bytes:

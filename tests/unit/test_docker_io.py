@@ -539,3 +539,69 @@ def test_the_glue_gates_job_validates_what_the_jobs_published_through_the_spark_
     message = str(raised.value)
     assert message.startswith("the quality gates failed on 1 published table(s): stedi.customers_curated")
     assert "registrationDate" in message and f"Data Docs: {tmp_path / 'docs' / 'index.html'}" in message
+
+
+def test_the_glue_entry_points_run_the_jobs_then_the_gates(spark, recording, tmp_path, key, capsys, monkeypatch):
+    """The scripts as AWS Glue starts them. `awsglue` exists only inside Glue, so a stand-in
+    provides GlueContext, Job and getResolvedOptions; everything else is the code Glue runs:
+    the landing files through the intake, the jobs and the gates through SparkCatalogIO, the
+    key from Secrets Manager and the Data Docs uploaded to S3 (both moto, in-process)."""
+    import types
+
+    from moto import mock_aws
+
+    from stedi import settings
+    from stedi.aws.jobs import job_order
+
+    committed: list[str] = []
+    glue_modules = {
+        "awsglue": types.ModuleType("awsglue"),
+        "awsglue.context": types.SimpleNamespace(GlueContext=lambda sc: types.SimpleNamespace(spark_session=recording)),
+        "awsglue.job": types.SimpleNamespace(
+            Job=lambda context: types.SimpleNamespace(
+                init=lambda name, args: None, commit=lambda: committed.append("commit")
+            )
+        ),
+        "awsglue.utils": types.SimpleNamespace(
+            getResolvedOptions=lambda argv, names: {n: argv[argv.index(f"--{n}") + 1] for n in names}
+        ),
+    }
+    for name, module in glue_modules.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setenv(settings.KEY_ENV, key.hex())  # restored afterwards: the entry point sets it
+    generated = synthetic.generate(tmp_path / "landing", customers=30, seed=7)
+    house = lakehouse()
+    arguments = ["--JOB_NAME", "stedi-x", "--policy", "strict", "--landing_root", (tmp_path / "landing").as_uri()]
+    arguments += ["--pseudonym_key_secret", "stedi/pseudonym-key", "--docs_uri", f"s3://{house.bucket}/data-docs/"]
+    with mock_aws():
+        import boto3
+
+        boto3.client("secretsmanager", region_name=house.region).create_secret(
+            Name="stedi/pseudonym-key", SecretString=key.hex()
+        )
+        s3 = boto3.client("s3", region_name=house.region)
+        s3.create_bucket(Bucket=house.bucket)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", house.region)
+        for job in job_order():
+            module = __import__(f"spark_jobs.{job}", fromlist=["_"])
+            if job == "quality_gates":
+                runtime.run_gates_script([f"{job}.py", *arguments])
+            else:
+                module.JOB.main([f"{job}.py", *arguments])
+        docs = [o["Key"] for o in s3.list_objects_v2(Bucket=house.bucket, Prefix="data-docs/")["Contents"]]
+
+    lines = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    expected = generated["expected"]["strict"]
+    assert [(r["output"], r["rows"]) for r in lines[:-1]] == [
+        (t, expected[t])
+        for t in (
+            "customer_trusted",
+            "accelerometer_trusted",
+            "customers_curated",
+            "step_trainer_trusted",
+            "machine_learning_curated",
+        )
+    ]
+    assert sorted(lines[-1]["tables"]) == sorted(house.tables)
+    assert lines[-1]["docs"] == f"s3://{house.bucket}/data-docs/"
+    assert "data-docs/index.html" in docs and len(committed) == 6
