@@ -242,7 +242,7 @@ def test_catalog_name_is_glues_in_spark_trino_and_the_runtime(spark_conf, trino)
     assert spark_conf[f"spark.sql.catalog.{docker_stack.CATALOG}"] == "org.apache.iceberg.spark.SparkCatalog"
     assert trino[0] == docker_stack.CATALOG
     # On AWS Glue the jobs use the same catalog name (stedi/runtime.py builds that adapter).
-    assert f'"{docker_stack.CATALOG}"' in inspect.getsource(runtime._run_on_glue)
+    assert f'"{docker_stack.CATALOG}"' in inspect.getsource(runtime._glue_start)
     assert docker_stack.trino_connection()["catalog"] == docker_stack.CATALOG
 
 
