@@ -167,7 +167,12 @@ def _run_pipeline(args, progress) -> dict:
     if docker_stack.is_up():
         progress("stack: Docker (jobs run in its Spark container; Iceberg REST catalog, LocalStack S3)")
         summary = docker_stack.run_pipeline(
-            args.policy, args.landing, progress, seed=args.seed, customers=args.customers
+            args.policy,
+            args.landing,
+            progress,
+            seed=args.seed,
+            customers=args.customers,
+            max_quarantine=args.max_quarantine,
         )
     else:
         progress("stack: embedded (S3 emulator + Iceberg SQL catalog + local Spark)")

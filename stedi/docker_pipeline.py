@@ -142,7 +142,7 @@ def prepare(spark, catalog: str, namespace: str) -> None:
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
 
 
-def run(policy: str, progress=None, spark=None) -> dict:
+def run(policy: str, progress=None, spark=None, max_quarantine: float | None = None) -> dict:
     """Landing + five jobs through Spark's Iceberg catalog; returns the run summary."""
     from pyspark.sql import SparkSession
 
@@ -162,7 +162,7 @@ def run(policy: str, progress=None, spark=None) -> dict:
     progress(f"staged s3://{house.bucket} landing files in the container")
     prepare(spark, conf.name, house.namespace)
     io = docker_io(spark, landing_root=staged.as_uri())
-    summary = pipeline.run(io, params, progress)
+    summary = pipeline.run(io, params, progress, max_quarantine=max_quarantine)
     summary.update(catalog=conf.name, catalog_uri=conf.uri, warehouse=conf.warehouse)
     return summary
 
@@ -208,6 +208,7 @@ def check(conf_path: Path | None = None) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stedi.docker_pipeline", description=__doc__.splitlines()[0])
     parser.add_argument("--policy", default="strict")
+    parser.add_argument("--max-quarantine", type=float, help="the quarantine ceiling, as `stedi pipeline` takes it")
     parser.add_argument(
         "--key-stdin",
         action="store_true",
@@ -231,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         from stedi import settings
 
         os.environ[settings.KEY_ENV] = sys.stdin.readline().strip()
-    summary = run(args.policy)
+    summary = run(args.policy, max_quarantine=args.max_quarantine)
     print(SUMMARY_MARK + json.dumps(summary), flush=True)
     return 0
 

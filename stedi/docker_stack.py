@@ -331,13 +331,19 @@ def _http(
 
 
 def run_pipeline(
-    policy: str, landing_dir: Path | None = None, progress=None, seed: int = 42, customers: int = 1000
+    policy: str,
+    landing_dir: Path | None = None,
+    progress=None,
+    seed: int = 42,
+    customers: int = 1000,
+    max_quarantine: float | None = None,
 ) -> dict:
     """Upload the landing files to the stack's bucket and run landing + five jobs in the Spark
     container; returns the run summary (same shape as the embedded pipeline's)."""
-    from stedi import landing, settings
+    from stedi import landing, quarantine, settings
     from stedi.pipeline import synthetic_landing
     from stedi.progress import Progress
+    from stedi.tables import lakehouse
 
     progress = progress or Progress(quiet=True)
     settings.check_policy(policy)
@@ -351,10 +357,10 @@ def run_pipeline(
     landing.upload(Path(source), s3_client(endpoint), progress)
     progress("running the landing step and the five jobs in the Spark container (catalog glue_catalog)")
     # The key goes through stdin: neither the host's process list nor the container's env shows it.
+    ceiling = quarantine.max_share(lakehouse(), max_quarantine)  # the host's setting, environment included
+    command = ["python", "-m", "stedi.docker_pipeline", "--policy", policy, "--max-quarantine", str(ceiling)]
     result = subprocess.run(
-        compose_command(
-            "exec", "-T", "spark", "python", "-m", "stedi.docker_pipeline", "--policy", policy, "--key-stdin"
-        ),
+        compose_command("exec", "-T", "spark", *command, "--key-stdin"),
         input=key.hex() + "\n",
         stdout=subprocess.PIPE,
         text=True,
