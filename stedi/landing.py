@@ -8,6 +8,7 @@ mixes two data sets; the files themselves are copied byte for byte and never mod
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,14 +56,18 @@ class LocalCopy:
         return self.path.read_bytes()
 
 
-def upload(directory: Path, s3_client, progress=None, house: Lakehouse | None = None) -> dict[str, LocalCopy]:
+def upload(
+    directory: Path, s3_client, progress=None, house: Lakehouse | None = None, digests: Path | None = None
+) -> dict[str, LocalCopy]:
     """Make the landing prefixes hold exactly the directory's files; returns the local copy of each key.
 
     A file already in the bucket with the same bytes (its ETag is the file's MD5: every object
     is put in one part) is not sent again, so a re-run on the same data skips the emulator's
-    slowest path. Objects that are not in the directory are deleted.
+    slowest path. Objects that are not in the directory are deleted. `digests` keeps each
+    file's MD5 by path, size and modification time, so an unchanged file is not even read.
     """
     house = house or lakehouse()
+    known = _load_digests(digests)
     copies: dict[str, LocalCopy] = {}
     for name, files in landing_files(directory, house).items():
         prefix = house.landing_prefix(house.table(name))
@@ -73,15 +78,32 @@ def upload(directory: Path, s3_client, progress=None, house: Lakehouse | None = 
         sent = 0
         for key, path in keep.items():
             stat = path.stat()
-            data = path.read_bytes()
-            copies[key] = LocalCopy(path, hashlib.md5(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
+            md5 = known.get(str(path.resolve()), {}).get(f"{stat.st_size}:{stat.st_mtime_ns}")
+            data = None if md5 else path.read_bytes()
+            copies[key] = LocalCopy(path, md5 or hashlib.md5(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
             if present.get(key) != copies[key].md5:
-                s3_client.put_object(Bucket=house.bucket, Key=key, Body=data)
+                s3_client.put_object(Bucket=house.bucket, Key=key, Body=data if data is not None else path.read_bytes())
                 sent += 1
         if progress:
             unchanged = f", {len(files) - sent} unchanged" if sent < len(files) else ""
             progress(f"uploaded {sent} files to s3://{house.bucket}/{prefix}{unchanged}")
+    _save_digests(digests, copies.values())
     return copies
+
+
+def _load_digests(path: Path | None) -> dict[str, dict[str, str]]:
+    try:
+        return json.loads(path.read_text()) if path else {}
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _save_digests(path: Path | None, copies) -> None:
+    if path is None:
+        return
+    entries = {str(c.path.resolve()): {f"{c.size}:{c.mtime_ns}": c.md5} for c in copies}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(entries))
 
 
 def _objects(s3_client, bucket: str, prefix: str) -> dict[str, str]:

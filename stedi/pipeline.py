@@ -161,7 +161,11 @@ def _run_embedded(landing, policy, progress, seed, customers, gates, max_quarant
     lake = embedded.up()
     progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
     copies = retry(
-        lambda: landing_zone.upload(source, lake.s3_client(), progress), what="S3 emulator", progress=progress
+        lambda: landing_zone.upload(
+            source, lake.s3_client(), progress, digests=settings.state_home() / "landing-md5.json"
+        ),
+        what="S3 emulator",
+        progress=progress,
     )
     progress("starting Spark (local[2])")
     io = EmbeddedIO(local_session("stedi-pipeline"), lake, local_copies=copies)

@@ -1,0 +1,47 @@
+"""Uploading the landing directory: the bucket ends up holding exactly its files, and bytes the
+bucket already holds are not sent again (S3 in-process, moto)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from moto import mock_aws
+
+from stedi import landing, synthetic
+from stedi.tables import lakehouse
+
+
+def test_a_second_upload_sends_only_what_changed_and_deletes_what_left(tmp_path):
+    synthetic.generate(tmp_path / "landing", customers=20, seed=3)
+    house = lakehouse()
+    digests = tmp_path / "state" / "landing-md5.json"
+    messages: list[str] = []
+    with mock_aws():
+        import boto3
+
+        s3 = boto3.client("s3", region_name=house.region)
+        s3.create_bucket(Bucket=house.bucket)
+        s3.put_object(Bucket=house.bucket, Key="customer/landing/stale.json", Body=b"{}\n")
+        first = landing.upload(tmp_path / "landing", s3, messages.append, digests=digests)
+        changed = sorted((tmp_path / "landing" / "step_trainer" / "landing").glob("*.json"))[0]
+        changed.write_bytes(changed.read_bytes() + b"\n")
+        second = landing.upload(tmp_path / "landing", s3, messages.append, digests=digests)
+        etags = {
+            o["Key"]: o["ETag"].strip('"')
+            for o in s3.list_objects_v2(Bucket=house.bucket)["Contents"]
+            if not o["Key"].endswith("/")
+        }
+
+    assert "customer/landing/stale.json" not in etags
+    assert {key: copy.md5 for key, copy in second.items()} == etags  # every object is its local file
+    for key, copy in second.items():
+        assert hashlib.md5(copy.path.read_bytes()).hexdigest() == copy.md5 == etags[key]
+    assert messages[3:] == [
+        "uploaded 0 files to s3://stedi-lakehouse/customer/landing/, 1 unchanged",
+        "uploaded 0 files to s3://stedi-lakehouse/accelerometer/landing/, 1 unchanged",
+        "uploaded 1 files to s3://stedi-lakehouse/step_trainer/landing/",
+    ]
+    assert len(first) == len(second) and digests.exists()
+    key = next(k for k, c in second.items() if c.path == changed)
+    assert second[key].read_if(etags[key]) == changed.read_bytes()
+    assert second[key].read_if("0" * 32) is None  # the object is not these bytes: read the object
