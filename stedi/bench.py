@@ -20,6 +20,7 @@ import argparse
 import json
 import statistics
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from stedi import settings
@@ -67,7 +68,7 @@ POLICY = "strict"
 
 def scale(scales: dict[str, int], runs: int, progress) -> dict:
     """Both engines at each scale, side by side; medians where runs are short (under a minute)."""
-    from stedi import pipeline
+    from stedi import pipeline, stack
 
     measured = []
     first = pipeline.synthetic_landing(42, next(iter(scales.values())), progress)
@@ -75,6 +76,7 @@ def scale(scales: dict[str, int], runs: int, progress) -> dict:
     pipeline.run_embedded(first, POLICY, gates=False)
     for label, customers in scales.items():
         landing = pipeline.synthetic_landing(42, customers, progress)
+        stack.down()  # each scale starts on an empty emulator, not on the last scale's tables
         expected = json.loads((landing / "expected_counts.json").read_text())["expected"][POLICY]
         rows = sum(expected[t] for t in ("customer_landing", "accelerometer_landing", "step_trainer_landing"))
         progress(f"{label}: {customers:,} customers, {rows:,} landing rows")
@@ -280,9 +282,34 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     progress = Progress()
     args.out.mkdir(parents=True, exist_ok=True)
-    if args.benchmark == "gates":
-        return _gates_main(args, progress)
-    return _scale_main(args, progress)
+    with private_lakehouse(args.out):
+        if args.benchmark == "gates":
+            return _gates_main(args, progress)
+        return _scale_main(args, progress)
+
+
+@contextmanager
+def private_lakehouse(out: Path):
+    """The benchmarks run on a stack of their own under `out/state`, started empty and stopped
+    at the end: they never replace the user's tables, and an emulator swollen by earlier runs
+    does not slow them down. The generated data sets stay there for the next benchmark."""
+    import os
+
+    from stedi import stack
+
+    home = out / "state"
+    saved = {name: os.environ.get(name) for name in ("STEDI_HOME", "STEDI_DOCS_DIR")}
+    os.environ.update(STEDI_HOME=str(home), STEDI_DOCS_DIR=str(out / "data-docs"))
+    stack.down(home)
+    try:
+        yield home
+    finally:
+        stack.down(home)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _scale_main(args, progress) -> int:

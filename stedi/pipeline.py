@@ -172,6 +172,9 @@ def _run_embedded(landing, policy, progress, seed, customers, gates, max_quarant
     orphans = io.remove_orphan_files()  # left by a run that was killed between writing and committing
     if orphans:
         progress(f"removed {orphans} files an interrupted run wrote but never committed")
+    expired = io.expire_snapshots()
+    if expired:
+        progress(f"expired snapshots beyond the newest {lakehouse().keep_snapshots} per table ({expired} files)")
     gate = None
     if gates:
         from stedi.aws.gate import code_digest, record_green
@@ -186,7 +189,13 @@ def _run_embedded(landing, policy, progress, seed, customers, gates, max_quarant
     summary = run(io, params, progress, gate, max_quarantine)
     if gate:  # every gate passed: this code may be promoted to AWS (`make deploy`)
         summary["green_record"] = str(record_green(policy, digest=digest))
-    summary.update(stack="embedded", landing_dir=str(source), s3_endpoint=lake.endpoint, orphan_files_removed=orphans)
+    summary.update(
+        stack="embedded",
+        landing_dir=str(source),
+        s3_endpoint=lake.endpoint,
+        orphan_files_removed=orphans,
+        expired_files_removed=expired,
+    )
     return summary
 
 

@@ -161,18 +161,39 @@ class EmbeddedIO:
         safe while no other writer is between writing and committing: the pipeline calls it
         holding the run lock.
         """
-        from pyiceberg.exceptions import NoSuchTableError
-
         removed = 0
-        for table in [*self.house.tables.values(), *self.house.quarantines.values()]:
-            try:
-                iceberg_table = self._load(table)
-            except NoSuchTableError:
-                continue
+        for iceberg_table in self._existing_tables():
             for path in orphan_files(iceberg_table, self.fs):
                 self.fs.delete_file(path)
                 removed += 1
         return removed
+
+    def expire_snapshots(self, keep: int | None = None) -> int:
+        """Expire all but each table's newest `keep` snapshots and delete the files only they
+        referenced; returns how many files went. Branch heads are never expired."""
+        keep = self.house.keep_snapshots if keep is None else keep
+        removed = 0
+        for iceberg_table in self._existing_tables():
+            snapshots = sorted(iceberg_table.metadata.snapshots, key=lambda s: s.timestamp_ms)
+            heads = {ref.snapshot_id for ref in iceberg_table.refs().values()}
+            old = [s.snapshot_id for s in snapshots[: max(0, len(snapshots) - keep)] if s.snapshot_id not in heads]
+            if not old:
+                continue
+            before = set(orphan_files(iceberg_table, self.fs))
+            iceberg_table.maintenance.expire_snapshots().by_ids(old).commit()
+            for path in set(orphan_files(iceberg_table.refresh(), self.fs)) - before:
+                self.fs.delete_file(path)
+                removed += 1
+        return removed
+
+    def _existing_tables(self):
+        from pyiceberg.exceptions import NoSuchTableError
+
+        for table in [*self.house.tables.values(), *self.house.quarantines.values()]:
+            try:
+                yield self._load(table)
+            except NoSuchTableError:
+                continue
 
     def _load(self, table: Table):
         return self.catalog.load_table((self.house.namespace, table.name))

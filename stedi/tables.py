@@ -102,6 +102,9 @@ class Lakehouse:
     bucket: str
     warehouse_prefix: str
     region: str
+    # Snapshots kept per table on the embedded stack (time travel reaches that many runs back);
+    # older ones are expired and their files deleted, so the emulator does not grow run after run.
+    keep_snapshots: int = 10
     tables: dict[str, Table] = field(default_factory=dict)
     # Per landing table, the table of its records that could not be accepted (`[quarantine]`).
     quarantines: dict[str, Table] = field(default_factory=dict)

@@ -210,3 +210,18 @@ def test_an_emulator_that_does_not_answer_is_retried_then_named_in_one_sentence(
     assert message.startswith("the S3 emulator did not answer after 5 attempts")
     assert "`stedi down` then `make pipeline` restarts it" in message and "\n" not in message
     assert time.monotonic() - started > 1  # it did wait between attempts
+
+
+def test_old_snapshots_are_expired_and_their_files_deleted(data_sets, uninterrupted_b, spark):
+    from stedi.tableio import EmbeddedIO
+
+    pipeline.run_embedded(data_sets["a"], "strict")
+    pipeline.run_embedded(data_sets["b"], "strict")  # every table now has several snapshots
+    io = EmbeddedIO(spark, stack.require())
+    removed = io.expire_snapshots(keep=1)
+    catalog = stack.require().catalog()
+    for name in every_table():
+        table = catalog.load_table((lakehouse().namespace, name))
+        assert [s.snapshot_id for s in table.snapshots()] == [table.current_snapshot().snapshot_id], name
+    assert removed > 0 and orphans() == {}
+    assert {name: rows for name, (_, rows) in contents().items()} == uninterrupted_b  # current rows intact
