@@ -105,11 +105,11 @@ def _stedi_run(landing: Path, expected: dict, progress) -> dict:
         summary = pipeline.run_embedded(landing, POLICY, gates=False)
         wall = time.perf_counter() - started
     _check_counts("stedi embedded", summary["tables"], expected)
-    house_rows = summary["tables"]
+    inputs = {job.name: job.inputs for job in pipeline.jobs()}
     jobs = {
         name: {
             "seconds": job["seconds"],
-            "rows_in": sum(house_rows[t] for t in _inputs(name)),
+            "rows_in": sum(summary["tables"][t] for t in inputs[name]),
             "rows_out": job["rows"],
         }
         for name, job in summary["jobs"].items()
@@ -154,12 +154,6 @@ def _check_counts(engine: str, tables: dict, expected: dict) -> None:
     wrong = {t: (tables.get(t), n) for t, n in expected.items() if t in tables and tables[t] != n}
     if wrong:
         raise AssertionError(f"{engine} produced wrong row counts (got, expected): {wrong}")
-
-
-def _inputs(job_name: str) -> tuple[str, ...]:
-    import importlib
-
-    return importlib.import_module(f"spark_jobs.{job_name}").JOB.inputs
 
 
 def _median(samples: list[dict]) -> dict:

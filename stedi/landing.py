@@ -71,7 +71,7 @@ def upload(
     copies: dict[str, LocalCopy] = {}
     for name, files in landing_files(directory, house).items():
         prefix = house.landing_prefix(house.table(name))
-        present = _objects(s3_client, house.bucket, prefix)
+        present = objects(s3_client, house.bucket, prefix)
         keep = {prefix + f.name: f for f in files}
         for key in present.keys() - keep.keys():
             s3_client.delete_object(Bucket=house.bucket, Key=key)
@@ -106,7 +106,7 @@ def _save_digests(path: Path | None, copies) -> None:
     path.write_text(json.dumps(entries))
 
 
-def _objects(s3_client, bucket: str, prefix: str) -> dict[str, str]:
+def objects(s3_client, bucket: str, prefix: str) -> dict[str, str]:
     """Key -> ETag (without quotes) of every object under the prefix."""
     pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
     return {obj["Key"]: obj["ETag"].strip('"') for page in pages for obj in page.get("Contents", [])}

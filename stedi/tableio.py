@@ -75,7 +75,7 @@ class EmbeddedIO:
     def read(self, name: str):
         table = self.house.table(name)
         arrow = retry(lambda: self._load(table).scan().to_arrow(), what=_STORE)
-        return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
+        return spark_frame(self.spark, table, arrow)
 
     def read_published(self, name: str):
         """The published rows as Arrow (what the quality gates join against)."""
@@ -122,13 +122,10 @@ class EmbeddedIO:
 
     def _landing_objects(self, table: Table) -> list[tuple[str, str]]:
         """(key, ETag) of every object under the table's landing prefix, in key order."""
-        pages = (
-            self.stack.s3_client()
-            .get_paginator("list_objects_v2")
-            .paginate(Bucket=self.house.bucket, Prefix=self.house.landing_prefix(table))
-        )
-        found = [(o["Key"], o["ETag"].strip('"')) for page in pages for o in page.get("Contents", [])]
-        return sorted((key, etag) for key, etag in found if not key.endswith("/"))
+        from stedi.landing import objects
+
+        found = objects(self.stack.s3_client(), self.house.bucket, self.house.landing_prefix(table))
+        return sorted((key, etag) for key, etag in found.items() if not key.endswith("/"))
 
     def land(self, name: str, intake: Intake, audit: Auditor | None = None) -> Landed:
         """Publish the accepted records as the landing table, then its quarantine beside it."""
@@ -189,7 +186,7 @@ class EmbeddedIO:
     def _existing_tables(self):
         from pyiceberg.exceptions import NoSuchTableError
 
-        for table in [*self.house.tables.values(), *self.house.quarantines.values()]:
+        for table in self.house.queryable.values():
             try:
                 yield self._load(table)
             except NoSuchTableError:
@@ -331,7 +328,7 @@ class SparkCatalogIO:
     def read(self, name: str):
         table = self.house.table(name)
         if table.zone == "landing" and not self.materialize_landing:
-            return self._frame(table, self.intake(name).accepted)
+            return spark_frame(self.spark, table, self.intake(name).accepted)
         return self.spark.table(self.identifier(table))
 
     def intake(self, name: str) -> Intake:
@@ -378,14 +375,16 @@ class SparkCatalogIO:
         table = self.house.table(name)
         rows, snapshot_id = intake.accepted.num_rows, None
         if self.materialize_landing:
-            written = self.write(name, self._frame(table, intake.accepted), audit=audit)
+            written = self.write(name, spark_frame(self.spark, table, intake.accepted), audit=audit)
             rows, snapshot_id = written.rows, written.snapshot_id
         self.write_quarantine(name, intake)
         return Landed(files=intake.files, rows=rows, snapshot_id=snapshot_id)
 
     def write_quarantine(self, name: str, intake: Intake) -> Written:
         quarantine = self.house.quarantine_of(self.house.table(name))
-        return self._replace(quarantine, self._frame(quarantine, intake.quarantined))
+        return self._replace(quarantine, spark_frame(self.spark, quarantine, intake.quarantined))
 
-    def _frame(self, table: Table, arrow):
-        return self.spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
+
+def spark_frame(spark, table: Table, arrow):
+    """Arrow rows as a Spark frame with the table's declared schema."""
+    return spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())

@@ -88,7 +88,7 @@ def quarantine_rows(name: str) -> list[tuple]:
 def current_snapshots() -> dict[str, int | None]:
     catalog = stack.require().catalog()
     house = lakehouse()
-    names = [*house.tables, *(q.name for q in house.quarantines.values())]
+    names = list(house.queryable)
     return {n: catalog.load_table((house.namespace, n)).current_snapshot().snapshot_id for n in names}
 
 

@@ -68,7 +68,7 @@ POINTS = {
 
 def every_table() -> list[str]:
     house = lakehouse()
-    return [*house.tables, *(q.name for q in house.quarantines.values())]
+    return list(house.queryable)
 
 
 def contents() -> dict[str, tuple]:

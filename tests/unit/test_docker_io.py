@@ -307,8 +307,7 @@ def test_the_container_entry_runs_the_whole_pipeline_through_the_spark_catalog(s
     assert summary["catalog"] == docker_stack.CATALOG
     assert recording.statements[0] == "CREATE NAMESPACE IF NOT EXISTS glue_catalog.stedi"
     written = [calls[0][1] for calls in recording.writes]
-    every = [*house.tables, *(q.name for q in house.quarantines.values())]
-    assert sorted(written) == sorted(f"glue_catalog.stedi.{name}" for name in every)
+    assert sorted(written) == sorted(f"glue_catalog.stedi.{name}" for name in house.queryable)
     assert all(
         calls[1:] == [("using", "iceberg"), ("tableProperty", "format-version", "2"), ("createOrReplace",)]
         for calls in recording.writes
