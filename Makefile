@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install pipeline bench bench-gates deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock clean
+.PHONY: help install jars pipeline bench bench-gates deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -28,14 +28,17 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP) ## create .venv with the pinned dependencies (once)
 
-pipeline: $(STAMP) ## run the five jobs: in the Docker stack when it is up, else embedded (LANDING= POLICY= SUMMARY=)
-	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+jars: $(STAMP) ## resolve the Iceberg jars of jvm/pom.xml from Maven Central and check them against jvm/jars.lock
+	$(BIN)/python -m stedi.runtime.jvm resolve
 
-bench: $(STAMP) ## the pipeline against DuckDB at 1x/10x/100x the starter data: build/bench/results.{json,md}, scale.svg (RUNS=3 SCALES=1x,10x,100x)
-	$(BIN)/python -m stedi.bench scale --runs $(or $(RUNS),3) --scales $(SCALES)
+pipeline: $(STAMP) ## run the landing step and the five jobs on the target (TARGET= LANDING= POLICY= SUMMARY=)
+	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(TARGET),--target $(TARGET)) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+bench: $(STAMP) ## the pipeline (Spark's Iceberg catalog, the pyiceberg bridge) against DuckDB at 1x/10x/100x: build/bench/ (RUNS=3 SCALES=1x,10x,100x)
+	$(BIN)/python -m stedi.tools.bench scale --runs $(or $(RUNS),3) --scales $(SCALES)
 
 bench-gates: $(STAMP) ## what the quality gates cost: the pipeline with and without them, side by side (RUNS=3)
-	$(BIN)/python -m stedi.bench gates --runs $(or $(RUNS),3)
+	$(BIN)/python -m stedi.tools.bench gates --runs $(or $(RUNS),3)
 
 deploy: $(STAMP) ## create or update the lakehouse on AWS (PLAN=1: only show; FORCE=1 LANDING= POLICY= VPC_ID= ROUTE_TABLE_ID=)
 	$(BIN)/python -m stedi.aws deploy $(if $(PLAN),--plan) $(if $(FORCE),--force) $(if $(LANDING),--landing '$(LANDING)') \
@@ -49,7 +52,7 @@ destroy: $(STAMP) ## remove everything the deploy created, found by its tags (PL
 	$(BIN)/python -m stedi.aws destroy $(if $(PLAN),--plan)
 
 docs: $(STAMP) ## open the Data Docs of the last pipeline run's quality gates (build/data-docs/index.html)
-	$(BIN)/stedi docs
+	$(BIN)/stedi docs $(if $(TARGET),--target $(TARGET))
 
 # Headless Chromium renders the offline Data Docs in the tests (Debian's package).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -60,14 +63,14 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 test: $(STAMP) /usr/bin/chromium ## run the whole test suite
 	$(BIN)/pytest
 
-query: $(STAMP) ## Athena SQL on the running stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json)
-	$(BIN)/stedi query $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)','$(subst ','\'',$(value SQL))')
+query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json, TARGET=)
+	$(BIN)/stedi query $(if $(TARGET),--target $(TARGET)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)','$(subst ','\'',$(value SQL))')
 
 down: $(STAMP) docker-down ## stop the embedded stack (and the Docker stack if it runs)
-	$(BIN)/stedi down
+	$(BIN)/stedi down --target embedded
 
-status: $(STAMP) ## show whether the embedded stack is running
-	$(BIN)/stedi status
+status: $(STAMP) ## show whether the target's stack runs, and where (TARGET=)
+	$(BIN)/stedi status $(if $(TARGET),--target $(TARGET))
 
 generate: $(STAMP) ## write synthetic landing data (CUSTOMERS=1000 SEED=42 OUT=build/landing)
 	$(BIN)/stedi generate --customers $(or $(CUSTOMERS),1000) --seed $(or $(SEED),42) --out $(or $(OUT),build/landing)
@@ -83,6 +86,9 @@ lock: ## re-pin requirements.lock from pyproject.toml in a scratch environment
 	  echo '# Regenerate with: make lock'; \
 	  build/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 	rm -rf build/lock-venv
+
+lock-jars: $(STAMP) ## re-resolve jvm/pom.xml with Maven and rewrite jvm/jars.lock from the downloaded files
+	$(BIN)/python -m stedi.runtime.jvm lock
 
 vendor-datadocs: ## re-fetch the offline Data Docs assets from npm and verify their checksums
 	scripts/vendor_datadocs_assets.sh

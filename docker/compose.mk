@@ -3,19 +3,19 @@
 # nothing but the standard library, so `make up` on a machine without Docker answers at once with
 # one sentence instead of first installing .venv.
 
-DOCKER_STACK_CHECK := $(PYTHON) -m stedi.docker_stack
+DOCKER_STACK_CHECK := $(PYTHON) -m stedi.targets.docker
 
 .PHONY: up down-volumes smoke docker-down docker-status docker-pipeline
 
 up: ## start the Docker stack (LocalStack S3, Iceberg REST catalog, Spark, Trino) on 127.0.0.1
 	@$(DOCKER_STACK_CHECK) check-engine
 	@$(MAKE) --no-print-directory $(STAMP)
-	@$(BIN)/python -m stedi.docker_stack up
+	@$(BIN)/python -m stedi.targets.docker up
 
 smoke: ## check the running Docker stack end to end (Spark writes an Iceberg table, Trino reads it)
 	@$(DOCKER_STACK_CHECK) check-engine
 	@$(MAKE) --no-print-directory $(STAMP)
-	@$(BIN)/python -m stedi.docker_stack smoke
+	@$(BIN)/python -m stedi.targets.docker smoke
 
 down-volumes: ## stop the Docker stack and delete its catalog volume (all its tables)
 	@$(DOCKER_STACK_CHECK) down --volumes
@@ -29,4 +29,4 @@ docker-status: ## show the Docker stack's services and their health
 docker-pipeline: ## run the five jobs in the Docker stack's Spark container (LANDING= POLICY= SUMMARY=)
 	@$(DOCKER_STACK_CHECK) check-engine
 	@$(MAKE) --no-print-directory $(STAMP)
-	$(BIN)/python -m stedi.docker_stack pipeline --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+	$(BIN)/stedi pipeline --target docker --policy $(POLICY) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))

@@ -24,7 +24,7 @@ def suites(audit: Audit) -> list[Suite]:
     if table.zone == "landing":
         return []
     if CONSENT in table.column_names:  # customer tables carry their own consent
-        start, _ = audit.epoch_window
+        start, _ = audit.rules.epoch_window
         checks = [
             gxe.ExpectColumnValuesToNotBeNull(column=CONSENT),
             gxe.ExpectColumnValuesToBeBetween(column=CONSENT, min_value=start),

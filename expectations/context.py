@@ -11,13 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from stedi.intake.rules import RecordRules
 from stedi.pseudonym import hmac_hex
 from stedi.tables import Lakehouse, Table
-
-# 2000-01-01T00:00:00Z: STEDI did not exist before, so an earlier instant is a unit or parsing error.
-EPOCH_WINDOW_START_MS = 946_684_800_000
-# How far ahead of the clock an instant may be: device clocks drift, but not by a day.
-EPOCH_WINDOW_AHEAD_MS = 24 * 3600 * 1000
 
 
 class Engine(Protocol):
@@ -74,8 +70,9 @@ class Audit:
         return self.policy == "strict"
 
     @property
-    def epoch_window(self) -> tuple[int, int]:
-        return EPOCH_WINDOW_START_MS, self.now_ms + EPOCH_WINDOW_AHEAD_MS
+    def rules(self) -> RecordRules:
+        """The record rules the intake applied, with the same numbers (stedi/intake/rules.py)."""
+        return RecordRules(self.table, self.now_ms)
 
     def pseudonyms(self, values: list[str | None]) -> Any:
         """(value, pseudonym) pairs keyed as the jobs key them (stedi/pseudonym.py), as a frame.

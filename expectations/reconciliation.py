@@ -53,7 +53,7 @@ def known_counts(landing: Path, policy: str) -> dict[str, int]:
       for the rubric policy.
     Anything else has none: the other suites still apply.
     """
-    from stedi import udacity
+    from stedi.datasets import udacity
     from stedi.tables import lakehouse
 
     declared = lakehouse().tables

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Re-vendor the Data Docs assets listed in stedi/datadocs_assets/MANIFEST.json.
+# Re-vendor the Data Docs assets listed in stedi/gates/datadocs_assets/MANIFEST.json.
 #
 #   scripts/vendor_datadocs_assets.sh           fetch every npm package with `npm pack`, copy the listed files
-#                                               into stedi/datadocs_assets/vendor/<dir>/ and verify them against
+#                                               into stedi/gates/datadocs_assets/vendor/<dir>/ and verify them against
 #                                               the pinned sha256 (and SRI hash, tarball integrity, licence)
 #   scripts/vendor_datadocs_assets.sh --check   verify the files already on disk, no network
 #   scripts/vendor_datadocs_assets.sh --record  fetch, copy and write the new hashes into the manifest
@@ -29,7 +29,7 @@ import base64, hashlib, json, shutil, subprocess, sys, tarfile, tempfile
 from pathlib import Path
 
 root, mode = Path(sys.argv[1]), sys.argv[2]
-assets = root / "stedi" / "datadocs_assets"
+assets = root / "stedi" / "gates" / "datadocs_assets"
 manifest_path = assets / "MANIFEST.json"
 manifest = json.loads(manifest_path.read_text())
 errors: list[str] = []

@@ -5,7 +5,7 @@ re-checks the embedded lakehouse. The suites are the ones the embedded pipeline 
 it publishes each table (expectations/); stedi/verify.py says why AWS runs them afterwards.
 """
 
-from stedi.runtime import run_gates_script
+from stedi.script import run_gates_script
 
 if __name__ == "__main__":
     run_gates_script()

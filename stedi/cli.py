@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
-from stedi import settings
-from stedi.progress import Progress, table
+from stedi.runtime import settings
+from stedi.runtime.params import add_policy_option
+from stedi.runtime.progress import Progress, table
 
 
 def main(argv: list[str] | None = None) -> int:
-    from stedi.gate import GateFailed
-    from stedi.quarantine import QuarantineExceeded
+    from stedi.gates.gate import GateFailed
+    from stedi.intake.quarantine import QuarantineExceeded
 
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if hasattr(args, "target"):  # a command that acts on a target: one rule picks it, and says so
+            from stedi.targets import rule
+
+            choice = rule.resolve(args.target)
+            # stdout stays the query's result (CSV, JSON); the sentence goes to stderr there
+            print(choice.sentence, file=sys.stderr if args.command == "query" else sys.stdout, flush=True)
+            return args.handler(args, choice.target()) or 0
         return args.handler(args) or 0
     except (GateFailed, QuarantineExceeded) as failure:  # the data, not the command, is wrong: say what and where
         print(f"stedi: {failure}", file=sys.stderr)
@@ -28,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except Exception as error:  # user-facing errors: one sentence, no traceback
-        from stedi.preflight import no_space_message
+        from stedi.runtime.preflight import no_space_message
 
         no_space = no_space_message(error, settings.state_home())
         if no_space:
@@ -41,13 +51,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_user_error(error: Exception) -> bool:
-    from stedi.docker_stack import DockerStackError
-    from stedi.landing import LandingError
-    from stedi.preflight import PreflightError
-    from stedi.retry import Unreachable
-    from stedi.runlock import LakehouseBusy
-    from stedi.stack import StackError
-    from stedi.udacity import FetchError
+    from stedi.datasets.udacity import FetchError
+    from stedi.lakehouse.landing import LandingError
+    from stedi.runtime.preflight import PreflightError
+    from stedi.runtime.retry import Unreachable
+    from stedi.runtime.runlock import LakehouseBusy
+    from stedi.targets.compose import DockerStackError
+    from stedi.targets.embedded_stack import StackError
 
     known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable)
     return isinstance(error, (*known, FileNotFoundError, ValueError))
@@ -59,23 +69,25 @@ def _parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="start the embedded stack (S3 emulator + Iceberg catalog)")
     up.set_defaults(handler=_up)
-    down = commands.add_parser("down", help="stop the embedded stack and discard its tables")
+    down = _targeted(commands.add_parser("down", help="stop the target's stack (the embedded one: discard its tables)"))
     down.set_defaults(handler=_down)
-    status = commands.add_parser("status", help="show whether the embedded stack runs, and where")
+    status = _targeted(commands.add_parser("status", help="show whether the target's stack runs, and where"))
     status.set_defaults(handler=_status)
 
-    docs = commands.add_parser("docs", help="open the Data Docs of the last run's quality gates")
+    docs = _targeted(commands.add_parser("docs", help="open the Data Docs of the last run's quality gates"))
     docs.add_argument("--no-browser", action="store_true", help="only print where the report is")
     docs.set_defaults(handler=_docs)
 
-    pipeline = commands.add_parser("pipeline", help="run the five jobs end to end")
+    pipeline = _targeted(commands.add_parser("pipeline", help="run the landing step and the five jobs end to end"))
     pipeline.add_argument(
         "--landing",
         type=Path,
         help="directory laid out like the S3 landing zone (default: synthetic data from the generator)",
     )
-    pipeline.add_argument("--policy", default=settings.DEFAULT_POLICY, choices=settings.POLICIES)
-    pipeline.add_argument("--summary", type=Path, help="write the run summary (JSON) to this file")
+    add_policy_option(pipeline)
+    pipeline.add_argument(
+        "--summary", type=Path, help="write the run summary (JSON) to this file ('-': one line on stdout)"
+    )
     pipeline.add_argument("--seed", type=int, default=42, help="generator seed when no --landing is given")
     pipeline.add_argument("--customers", type=int, default=1000, help="generator size when no --landing is given")
     pipeline.add_argument(
@@ -85,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
         help="stop, publishing nothing, when more than this fraction of a source's records is quarantined "
         "(default: [quarantine] max_share in catalog/tables.toml, 0.05)",
     )
+    pipeline.add_argument("--key-stdin", action="store_true", help=argparse.SUPPRESS)  # the Docker target's container
+    pipeline.add_argument("--no-gates", action="store_true", help=argparse.SUPPRESS)  # benchmarks only
     pipeline.set_defaults(handler=_pipeline)
 
     generate = commands.add_parser("generate", help="write synthetic landing data with the starter data's shape")
@@ -100,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from stedi.query.cli_handler import add_query_parser
 
-    add_query_parser(commands)
+    _targeted(add_query_parser(commands))
 
     from stedi.aws.cli import add_aws_parsers
 
@@ -109,43 +123,79 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _up(args) -> int:
-    from stedi import stack
+    from stedi.targets import embedded_stack
 
-    stack.up()
-    print("\n".join(stack.status_lines()))
+    embedded_stack.up()
+    print("\n".join(embedded_stack.status_lines()))
     return 0
 
 
-def _down(args) -> int:
-    from stedi import runlock, stack
+def _targeted(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The one `--target` option; which target applies is decided once, in main()."""
+    from stedi.targets import rule
 
-    with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
-        print("embedded stack stopped" if stack.down() else "embedded stack was not running")
+    parser.add_argument(
+        "--target",
+        choices=rule.NAMES,
+        help=f"embedded, docker or aws (default: {rule.ENV}, else the stack that runs, else embedded)",
+    )
+    return parser
+
+
+def _down(args, target) -> int:
+    print(f"{target.name}: stopped" if target.stop() else f"{target.name}: was not running")
     return 0
 
 
-def _status(args) -> int:
-    from stedi import stack
-
-    print("\n".join(stack.status_lines()))
+def _status(args, target) -> int:
+    print("\n".join(target.status_lines()))
     return 0
 
 
-def _pipeline(args) -> int:
-    from stedi import pipeline, runlock
-    from stedi.tables import lakehouse
+def _pipeline(args, target) -> int:
+    from stedi import pipeline
+    from stedi.runtime.params import RunRequest
 
-    progress = Progress()
+    progress = Progress(stream=sys.stderr if str(args.summary) == "-" else None)
+    if args.key_stdin:  # the Docker target's container: the key arrives on stdin, never in a process list
+        os.environ[settings.KEY_ENV] = sys.stdin.readline().strip()
     progress(f"pipeline: policy {args.policy}, landing {args.landing or 'synthetic (generator)'}")
-    with runlock.hold(settings.state_home(), "stedi pipeline", wait_seconds=runlock.default_wait(), progress=progress):
-        summary = _run_pipeline(args, progress)
+    request = RunRequest(
+        landing=args.landing,
+        policy=args.policy,
+        seed=args.seed,
+        customers=args.customers,
+        max_quarantine=args.max_quarantine,
+        gates=not args.no_gates,
+    )
+    if target.name == "aws":  # runs there are started by the deployer, which knows the deployed jobs
+        from stedi.aws.run import run_request
+
+        summary = run_request(request, progress)
+    else:
+        summary = pipeline.execute(target, request, progress)
+    if str(args.summary) == "-":  # one line for a program reading this one's output (the Docker target)
+        print(pipeline.SUMMARY_MARK + json.dumps(summary), flush=True)
+        return 0
     if args.summary:
         pipeline.write_summary(summary, args.summary)
         progress(f"summary written to {args.summary}")
+    _print_tables(summary)
+    print(
+        f"\npolicy {summary['policy']} on the {target.name} target: done in {progress.elapsed:.1f}s. "
+        "Tables stay queryable until `make down`."
+    )
+    return 0
+
+
+def _print_tables(summary: dict) -> None:
+    from stedi.tables import lakehouse
+
     house = lakehouse()
     rows = [(name, house.table(name).zone, count) for name, count in summary["tables"].items()]
-    print()
-    print(table(rows, ("table", "zone", "rows")))
+    if rows:
+        print()
+        print(table(rows, ("table", "zone", "rows")))
     landed = [
         (name, n["files"], n["records"], n["accepted"], n["quarantined"])
         for name, n in summary.get("landing", {}).items()
@@ -156,42 +206,12 @@ def _pipeline(args) -> int:
         print(table(landed, ("landing table", "files", "records", "accepted", "quarantined")))
     if "cross_customer_pairs" in summary:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
-    print(f"\npolicy {summary['policy']}: done in {progress.elapsed:.1f}s. Tables stay queryable until `make down`.")
-    return 0
 
 
-def _run_pipeline(args, progress) -> dict:
-    from stedi import docker_stack, pipeline
-    from stedi.preflight import check_java
-
-    if docker_stack.is_up():
-        progress("stack: Docker (jobs run in its Spark container; Iceberg REST catalog, LocalStack S3)")
-        summary = docker_stack.run_pipeline(
-            args.policy,
-            args.landing,
-            progress,
-            seed=args.seed,
-            customers=args.customers,
-            max_quarantine=args.max_quarantine,
-        )
-    else:
-        progress("stack: embedded (S3 emulator + Iceberg SQL catalog + local Spark)")
-        check_java()
-        summary = pipeline.run_embedded(
-            args.landing,
-            args.policy,
-            progress,
-            seed=args.seed,
-            customers=args.customers,
-            max_quarantine=args.max_quarantine,
-        )
-    return summary
-
-
-def _docs(args) -> int:
+def _docs(args, target) -> int:
     import webbrowser
 
-    index = settings.docs_dir() / "index.html"
+    index = target.docs_dir() / "index.html"
     if not index.exists():
         raise FileNotFoundError(f"no Data Docs at {index} yet: run `make pipeline` first")
     print(index)
@@ -201,7 +221,7 @@ def _docs(args) -> int:
 
 
 def _generate(args) -> int:
-    from stedi import synthetic
+    from stedi.datasets import synthetic
 
     result = synthetic.generate(args.out, customers=args.customers, seed=args.seed)
     print(f"wrote synthetic landing data for {args.customers:,} customers (seed {args.seed}) to {args.out}")
@@ -211,7 +231,7 @@ def _generate(args) -> int:
 
 
 def _fetch_udacity(args) -> int:
-    from stedi import udacity
+    from stedi.datasets import udacity
 
     base_url = args.base_url or udacity.UPSTREAM
     paths = udacity.fetch_udacity(args.dest, base_url=base_url, progress=Progress())

@@ -4,7 +4,8 @@ A job script declares only its transform, a pure function from DataFrames to a D
 The transform's parameter names are the tables it reads; `policy` and `pseudonym_key`,
 when it asks for them, are passed as keywords. The table it writes is the one whose
 declaration in catalog/tables.toml names the job. Reading and writing go through the
-table I/O adapter, so the same script runs embedded, in Docker and on Glue.
+table I/O adapter, so the same script runs embedded, in Docker and on Glue, and the output is
+published through the gate flow (stage, check, publish: stedi/gates/flow.py).
 """
 
 from __future__ import annotations
@@ -15,15 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from stedi.gates import flow
+from stedi.runtime.params import JobParams
 from stedi.tables import Table, lakehouse
 
 PARAMETERS = ("policy", "pseudonym_key")
-
-
-@dataclass(frozen=True)
-class JobParams:
-    policy: str
-    pseudonym_key: bytes = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -61,11 +58,11 @@ class Job:
         return writes[0]
 
     def run(self, io, params: JobParams, gate=None) -> JobResult:
-        """Extract, transform, load; with a quality gate, the output is published only if it passes."""
+        """Extract, transform, load: the output is published only if it passes its quality gate."""
         started = time.perf_counter()
         frames = {name: io.read(name) for name in self.inputs}
         result = conform(_call(self.transform, frames, params), self.output)
-        written = io.write(self.output.name, result, audit=gate.auditor(self.output) if gate else None)
+        written = flow.publish(io, self.output, result, gate)
         metrics = _call(self.audit, frames, params) if self.audit else {}
         return JobResult(
             job=self.name,
@@ -77,8 +74,8 @@ class Job:
         )
 
     def main(self, argv: list[str] | None = None) -> None:
-        """Entry point of the job script under spark-submit or AWS Glue."""
-        from stedi.runtime import run_script
+        """Entry point of the job script under spark-submit or AWS Glue (stedi/script.py)."""
+        from stedi.script import run_script
 
         run_script(self, argv)
 

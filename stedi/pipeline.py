@@ -1,7 +1,10 @@
-"""The whole pipeline: land the raw JSON, then the five jobs in dependency order.
+"""How a run flows: land the raw JSON, then the five jobs in dependency order, every table
+through the gate flow (stage, check, publish: stedi/gates/flow.py).
 
 The order is not written down anywhere: each job reads the tables named by its transform's
-parameters, and a job runs once every table it reads has been written.
+parameters, and a job runs once every table it reads has been written. Where the run goes (the
+Spark session, the table I/O, where landing bytes come from) is its target's business
+(stedi/targets/); this module only needs a TableIO.
 """
 
 from __future__ import annotations
@@ -12,15 +15,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stedi import preflight, quarantine, runlock, settings
-from stedi.gate import Gate
-from stedi.job import Job, JobParams
-from stedi.progress import Progress
-from stedi.retry import retry
+from stedi.gates import flow
+from stedi.gates.gate import Gate
+from stedi.intake import quarantine
+from stedi.job import Job
+from stedi.runtime import settings
+from stedi.runtime.params import JobParams, RunRequest
+from stedi.runtime.progress import Progress
 from stedi.tables import lakehouse
-
-DEFAULT_SEED = 42
-DEFAULT_CUSTOMERS = 1000
 
 
 def jobs() -> list[Job]:
@@ -39,6 +41,28 @@ def jobs() -> list[Job]:
             written.add(job.output.name)
             pending.remove(job)
     return ordered
+
+
+def execute(target, request: RunRequest, progress=None) -> dict:
+    """`stedi pipeline` on a target (stedi/targets/): the target opens the run (Spark, table I/O,
+    gate) and this module runs it; a target whose runs happen elsewhere (the Docker stack's Spark
+    container) is handed the request instead. Returns the run summary."""
+    progress = progress or Progress(quiet=True)
+    if target.delegates:
+        return target.delegate(request, progress)
+    with target.open_run(request, progress) as runtime:
+        summary = run(runtime.io, runtime.params, progress, runtime.gate, request.max_quarantine)
+        summary.update(runtime.facts)
+        if runtime.gate is not None:
+            summary.update(runtime.after_green())
+    return summary
+
+
+def run_embedded(landing: Path | None = None, policy: str = settings.DEFAULT_POLICY, progress=None, **options) -> dict:
+    """The pipeline on the embedded target, from Python (tests, benchmarks): RunRequest's fields as keywords."""
+    from stedi.targets.embedded import EmbeddedTarget
+
+    return execute(EmbeddedTarget(), RunRequest(landing=landing, policy=policy, **options), progress)
 
 
 def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quarantine: float | None = None) -> dict:
@@ -64,7 +88,9 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
     quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
     for table, intake in intakes.items():
         step = time.perf_counter()
-        landed = io.land(table.name, intake, audit=gate.auditor(table) if gate else None)
+        facts = {"landing_records": intake.records, "quarantined": intake.quarantined.num_rows}
+        landed = flow.publish(io, table, intake.accepted, gate, **facts)
+        flow.publish(io, house.quarantine_of(table), intake.quarantined, gate)
         summary["landing"][table.name] = {**quarantine.summary(intake), "rows": landed.rows}
         summary["quarantine"][house.quarantine_of(table).name] = intake.quarantined.num_rows
         _record(summary, table.name, landed.rows, landed.snapshot_id)
@@ -127,93 +153,6 @@ def _gate_summary(gate: Gate, progress) -> dict:
 def _record(summary: dict, table: str, rows: int, snapshot_id: int | None) -> None:
     summary["tables"][table] = rows
     summary["snapshots"][table] = snapshot_id
-
-
-def run_embedded(
-    landing: Path | None = None,
-    policy: str = settings.DEFAULT_POLICY,
-    progress=None,
-    seed: int = DEFAULT_SEED,
-    customers: int = DEFAULT_CUSTOMERS,
-    gates: bool = True,
-    max_quarantine: float | None = None,
-) -> dict:
-    """The embedded pipeline from nothing: stack, landing upload, Spark, jobs.
-
-    `gates=False` publishes without validating: only the benchmark uses it, to price the gates.
-    One pipeline at a time writes a lakehouse (stedi.runlock); a second one waits or refuses.
-    """
-    progress = progress or Progress(quiet=True)
-    settings.check_policy(policy)
-    with runlock.hold(settings.state_home(), "stedi pipeline", wait_seconds=runlock.default_wait(), progress=progress):
-        return _run_embedded(landing, policy, progress, seed, customers, gates, max_quarantine)
-
-
-def _run_embedded(landing, policy, progress, seed, customers, gates, max_quarantine) -> dict:
-    from stedi import landing as landing_zone
-    from stedi import stack as embedded
-    from stedi.spark import local_session
-    from stedi.tableio import EmbeddedIO
-
-    params = JobParams(policy=policy, pseudonym_key=settings.pseudonym_key())
-    source = landing or synthetic_landing(seed, customers, progress)
-    preflight.check_warehouse_space(source, settings.state_home())
-    lake = embedded.up()
-    progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
-    copies = retry(
-        lambda: landing_zone.upload(
-            source, lake.s3_client(), progress, digests=settings.state_home() / "landing-md5.json"
-        ),
-        what="S3 emulator",
-        progress=progress,
-    )
-    progress("starting Spark (local[2])")
-    io = EmbeddedIO(local_session("stedi-pipeline"), lake, local_copies=copies)
-    orphans = io.remove_orphan_files()  # left by a run that was killed between writing and committing
-    if orphans:
-        progress(f"removed {orphans} files an interrupted run wrote but never committed")
-    expired = io.expire_snapshots()
-    if expired:
-        progress(f"expired snapshots beyond the newest {lakehouse().keep_snapshots} per table ({expired} files)")
-    gate = None
-    if gates:
-        from stedi.aws.gate import code_digest, record_green
-
-        digest = code_digest()  # of the code as it starts, in case it is edited during the run
-        gate = Gate(
-            params,
-            docs_dir=settings.docs_dir(),
-            expected_rows=expected_rows(source, policy),
-            read_published=io.read_published,
-        )
-    summary = run(io, params, progress, gate, max_quarantine)
-    if gate:  # every gate passed: this code may be promoted to AWS (`make deploy`)
-        summary["green_record"] = str(record_green(policy, digest=digest))
-    summary.update(
-        stack="embedded",
-        landing_dir=str(source),
-        s3_endpoint=lake.endpoint,
-        orphan_files_removed=orphans,
-        expired_files_removed=expired,
-    )
-    return summary
-
-
-def expected_rows(landing: Path, policy: str) -> dict[str, int]:
-    from expectations.reconciliation import known_counts
-
-    return known_counts(landing, policy)
-
-
-def synthetic_landing(seed: int, customers: int, progress) -> Path:
-    """The generator's data set for this seed and size, made once and reused."""
-    from stedi import synthetic
-
-    directory = settings.state_home() / "synthetic" / f"seed-{seed}-customers-{customers}"
-    if not (directory / "expected_counts.json").exists():
-        progress(f"generating synthetic landing data: {customers:,} customers, seed {seed}")
-        synthetic.generate(directory, customers=customers, seed=seed)
-    return directory
 
 
 def write_summary(summary: dict, path: Path) -> None:

@@ -45,6 +45,12 @@ class Table:
     quarantine_of: str | None = None  # quarantine tables: the landing table whose rejects they hold
 
     @property
+    def is_landing_files(self) -> bool:
+        """A landing table is its files, read as JSON (as the Glue tables over the landing prefixes are
+        on AWS): no Iceberg copy of it is written, but for the Docker stack's catalog (see spark_io)."""
+        return self.zone == "landing" and self.quarantine_of is None
+
+    @property
     def bounded_by(self) -> str | None:
         """The table whose row count caps this one's, if any."""
         return self.rows_at_most or self.like
@@ -120,6 +126,11 @@ class Lakehouse:
     def queryable(self) -> dict[str, Table]:
         """Every table in the catalog: the declared ones and their sources' quarantines."""
         return {**self.tables, **{q.name: q for q in self.quarantines.values()}}
+
+    @property
+    def iceberg_tables(self) -> dict[str, Table]:
+        """Every table stored as an Iceberg table: all but the landing tables, which are their files."""
+        return {name: t for name, t in self.queryable.items() if not t.is_landing_files}
 
     def zone(self, zone: str) -> list[Table]:
         return [t for t in self.tables.values() if t.zone == zone]

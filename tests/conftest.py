@@ -25,14 +25,14 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    from stedi import stack
+    from stedi.targets import embedded_stack as stack
 
     stack.down()
 
 
 @pytest.fixture(scope="session")
 def spark():
-    from stedi.spark import local_session
+    from stedi.runtime.spark import local_session
 
     return local_session("stedi-tests")
 

@@ -13,33 +13,17 @@ from botocore.exceptions import ClientError
 from stedi.aws.clients import Aws
 from stedi.aws.errors import is_not_found, not_managed, translated
 from stedi.aws.plan import Change, call
-from stedi.query.schema import ATHENA_DDL_TYPES
+from stedi.lakehouse.glue_tables import DATABASE_DESCRIPTION, landing_table_input
 from stedi.tables import Lakehouse, Table
 
 DATABASE = "glue database"
 TABLE = "glue table"
-JSON_SERDE = "org.openx.data.jsonserde.JsonSerDe"
-# As in catalog/athena/*.sql (stedi/query/athena_ddl.py): keys matched case-insensitively,
-# a malformed line is an error rather than a silently missing row.
-SERDE_PARAMETERS = {
-    "ignore.malformed.json": "FALSE",
-    "dots.in.keys": "FALSE",
-    "case.insensitive": "TRUE",
-    "mapping": "TRUE",
-}
-INPUT_FORMAT = "org.apache.hadoop.mapred.TextInputFormat"
-OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat"
-
-
 def database_arn(aws: Aws, name: str | None = None) -> str:
     return aws.arn("glue", f"database/{name or aws.config.namespace}")
 
 
 def database_input(aws: Aws) -> dict:
-    return {
-        "Name": aws.config.namespace,
-        "Description": "STEDI Human Balance Analytics lakehouse: landing JSON tables and the jobs' Iceberg tables",
-    }
+    return {"Name": aws.config.namespace, "Description": DATABASE_DESCRIPTION}
 
 
 def plan_database(aws: Aws) -> tuple[Change, bool]:
@@ -65,20 +49,7 @@ def plan_database(aws: Aws) -> tuple[Change, bool]:
 
 
 def table_input(aws: Aws, table: Table, house: Lakehouse) -> dict:
-    """A landing table as Glue stores it; column names lower-cased as Athena's DDL leaves them."""
-    return {
-        "Name": table.name,
-        "Description": table.description,
-        "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "json", "EXTERNAL": "TRUE"},
-        "StorageDescriptor": {
-            "Columns": [{"Name": c.name.lower(), "Type": ATHENA_DDL_TYPES[c.type]} for c in table.columns],
-            "Location": f"s3://{aws.config.bucket}/{house.landing_prefix(table)}",
-            "InputFormat": INPUT_FORMAT,
-            "OutputFormat": OUTPUT_FORMAT,
-            "SerdeInfo": {"SerializationLibrary": JSON_SERDE, "Parameters": dict(SERDE_PARAMETERS)},
-        },
-    }
+    return landing_table_input(table, house, aws.config.bucket)
 
 
 def _view(table: dict) -> dict:

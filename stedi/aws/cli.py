@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from stedi import settings
-from stedi.progress import Progress
+from stedi.runtime import settings
+from stedi.runtime.progress import Progress
 
 
 def add_aws_parsers(subparsers, *, grouped: bool = True) -> None:
@@ -60,7 +60,7 @@ def _guarded(handler):
     def wrapped(args) -> int:
         from stedi.aws.errors import DeployError
         from stedi.aws.run import JobFailed
-        from stedi.landing import LandingError
+        from stedi.lakehouse.landing import LandingError
 
         try:
             return handler(args)

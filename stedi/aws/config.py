@@ -12,7 +12,8 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, fields
 
-from stedi import settings, tables
+from stedi import tables
+from stedi.runtime import settings
 
 MANAGED_BY = "stedi-deploy"
 TAG_PROJECT = "stedi:project"

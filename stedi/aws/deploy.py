@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from stedi import settings
 from stedi.aws import athena, catalog, identity, jobs, network, package, storage
 from stedi.aws.clients import Aws
 from stedi.aws.config import AwsConfig, load_config
 from stedi.aws.errors import DeployError, translated
-from stedi.aws.gate import code_digest, default_record_path, gate_record_problem
 from stedi.aws.plan import Change, Plan
+from stedi.gates.green import code_digest, default_record_path, gate_record_problem
+from stedi.runtime import settings
 from stedi.tables import Lakehouse, lakehouse
 
 SERVICES = {"s3": "s3", "iam": "iam", "secret": "secretsmanager", "glue": "glue", "athena": "athena", "vpc": "ec2"}

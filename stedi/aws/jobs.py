@@ -16,10 +16,10 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from stedi import settings
 from stedi.aws.clients import Aws
 from stedi.aws.errors import is_not_found, not_managed, translated
 from stedi.aws.plan import Change, call
+from stedi.runtime import settings
 from stedi.tables import Lakehouse
 
 JOB = "glue job"
@@ -30,8 +30,10 @@ REPLACED_JOB = "replaced (update_job not supported by this endpoint)"
 REPLACED_TRIGGER = "replaced (update_trigger not supported by this endpoint)"
 
 
-GATES_JOB = "quality_gates"  # spark_jobs/quality_gates.py: the gates over what the five jobs published
-GATES_MODULES = ("great_expectations", "duckdb")  # what Glue lacks to run them, pinned as locally
+GATES_JOB = "quality_gates"  # spark_jobs/quality_gates.py: the whole lakehouse through its gates again, Data Docs
+# What Glue lacks to run the quality gates, pinned as locally. Every job needs them: each one checks
+# its output on an Iceberg branch before publishing it (stedi/gates/flow.py).
+GATES_MODULES = ("great_expectations", "duckdb")
 
 
 def job_order() -> list[str]:
@@ -42,7 +44,7 @@ def job_order() -> list[str]:
 
 
 def gates_modules(root: Path | None = None) -> str:
-    """`--additional-python-modules` of the gates job: the versions requirements.lock pins here."""
+    """`--additional-python-modules` of every job: the versions requirements.lock pins here."""
     lock = (root or settings.project_root()) / "requirements.lock"
     pins = dict(
         line.split("==", 1) for line in lock.read_text().splitlines() if "==" in line and not line.startswith("#")
@@ -81,13 +83,14 @@ def job_arguments(aws: Aws, policy: str) -> dict[str, str]:
 def job_definition(aws: Aws, job: str, house: Lakehouse) -> dict:
     """Everything create_job and update_job take for one job, but its name and tags."""
     cfg = aws.config
-    arguments = job_arguments(aws, cfg.policy)
+    arguments = {**job_arguments(aws, cfg.policy), "--additional-python-modules": gates_modules()}
     if job == GATES_JOB:
         description = f"Validates every {house.namespace} table with the quality gates; Data Docs in {cfg.docs_uri}"
-        arguments.update({"--additional-python-modules": gates_modules(), "--docs_uri": cfg.docs_uri})
+        arguments["--docs_uri"] = cfg.docs_uri
     else:
         output = next(t for t in house.tables.values() if t.job == job)
-        description = f"Writes {house.namespace}.{output.name}: {output.description}"
+        description = f"Writes {house.namespace}.{output.name} (checked by its gate before it is published): "
+        description += output.description
     return {
         "Description": description[:2048],
         "Role": aws.role_arn,

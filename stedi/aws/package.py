@@ -16,11 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from stedi import settings
+from stedi.runtime import settings
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
 # The deployer and the offline Data Docs assets never run on Glue.
-EXCLUDED = ("stedi/aws/", "stedi/datadocs_assets/")
+EXCLUDED = ("stedi/aws/", "stedi/gates/datadocs_assets/")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stedi.progress import table
+from stedi.runtime.progress import table
 
 ACTIONS = ("create", "update", "replace", "delete", "unchanged")
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-from stedi import settings
 from stedi.aws import jobs
 from stedi.aws.clients import Aws
 from stedi.aws.config import AwsConfig, load_config
 from stedi.aws.errors import DeployError, is_not_found, translated
-from stedi.progress import Progress
+from stedi.runtime import settings
+from stedi.runtime.progress import Progress
 
 SUCCEEDED = "SUCCEEDED"
 ENDED_BADLY = ("FAILED", "ERROR", "TIMEOUT", "STOPPED", "EXPIRED")
@@ -64,6 +64,19 @@ def run(
     total = sum(r.seconds for r in runs)
     progress(f"all {len(runs)} jobs SUCCEEDED ({total:.0f}s)")
     return runs
+
+
+def run_request(request, progress) -> dict:
+    """`stedi pipeline --target aws`: the deployed jobs, on the landing data already in the bucket."""
+    if request.landing is not None:
+        raise DeployError("the aws target runs on the landing data in its bucket: `make deploy LANDING=dir` uploads it")
+    runs = run(policy=request.policy, progress=progress)
+    return {
+        "target": "aws",
+        "policy": request.policy,
+        "jobs": {r.job: {"state": r.state, "seconds": round(r.seconds, 1)} for r in runs},
+        "tables": {},
+    }
 
 
 def _require_jobs(aws: Aws, names: list[str]) -> None:

@@ -182,7 +182,7 @@ def plan_artifacts(aws: Aws, artifacts: list[Artifact], exists: bool) -> list[Ch
 def plan_landing(aws: Aws, directory: Path, house: Lakehouse, exists: bool) -> list[Change]:
     """Upload a local landing directory; files keep their names, and files the directory no
     longer has are removed, as the embedded stack does, so two data sets never mix."""
-    from stedi.landing import landing_files
+    from stedi.lakehouse.landing import landing_files
 
     changes = []
     for name, files in landing_files(directory, house).items():

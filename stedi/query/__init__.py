@@ -1,16 +1,13 @@
 """`stedi query`: Athena SQL (Trino dialect) over every zone of the lakehouse.
 
-    from stedi.query import open_engine
-    with open_engine() as engine:            # DuckDB on the running embedded stack
+    from stedi.query.engine import open_engine
+    from stedi.targets.embedded import EmbeddedTarget
+    with open_engine(EmbeddedTarget()) as engine:     # DuckDB on the running embedded stack
         result = engine.run("SELECT count(*) FROM customer_trusted")
     result.columns, result.rows, result.records()
 
-Modules: translate (Athena -> DuckDB SQL, and the faithfulness guard), duckdb_engine (the
-embedded engine), trino_engine (the Docker stack's slot), output (text/csv/json),
-athena_ddl (catalog/athena/), cli_handler (the subcommand).
+Modules: engine (which engine serves a target), translate (Athena -> DuckDB SQL, and the
+faithfulness guard), duckdb_engine (the embedded engine), trino_engine (the Docker stack's),
+result, output (text/csv/json), schema (what Athena sees), athena_ddl (catalog/athena/),
+cli_handler (the subcommand).
 """
-
-from stedi.query.engine import Engine, Result, open_engine
-from stedi.query.errors import QueryError
-
-__all__ = ["Engine", "QueryError", "Result", "open_engine"]

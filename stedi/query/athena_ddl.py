@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from stedi import settings
-from stedi.query import schema
+from stedi.lakehouse.glue_tables import HIVE_TYPES
+from stedi.runtime import settings
 from stedi.tables import Lakehouse, Table, lakehouse
 
 HEADER = "-- Generated from catalog/tables.toml by `python -m stedi.query.athena_ddl`: do not edit.\n"
@@ -27,7 +27,7 @@ def athena_directory() -> Path:
 
 
 def landing_ddl(table: Table, house: Lakehouse) -> str:
-    columns = ",\n".join(f"  `{c.name}` {schema.ATHENA_DDL_TYPES[c.type]}" for c in table.columns)
+    columns = ",\n".join(f"  `{c.name}` {HIVE_TYPES[c.type]}" for c in table.columns)
     location = f"s3://{house.bucket}/{house.landing_prefix(table)}"
     comment = table.description.replace("'", "''")
     return (

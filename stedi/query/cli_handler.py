@@ -38,15 +38,15 @@ def add_query_parser(subparsers) -> argparse.ArgumentParser:
     query.add_argument("--format", default="text", choices=FORMATS,
                        help="text (aligned table, default), csv, or json (array of objects)")
     query.add_argument("--engine", default="auto", choices=ENGINES,
-                       help="auto (default): DuckDB on the embedded stack if it runs, else Trino on the "
-                            "Docker stack if that runs")
+                       help="auto (default): the target's engine, DuckDB on the embedded stack, Trino in the "
+                            "Docker stack")
     query.add_argument("--translate", action="store_true",
                        help="print the SQL the engine would run instead of running it")
     query.set_defaults(handler=handle_query)
     return query
 
 
-def handle_query(args) -> int:
+def handle_query(args, target) -> int:
     from stedi.query import output
     from stedi.query.engine import open_engine, wants_trino
     from stedi.query.errors import QueryError
@@ -76,7 +76,7 @@ def handle_query(args) -> int:
         for sql, offset, origin in statements:
             print(translate(sql, line_offset=offset, origin=origin).sql + ";")
         return 0
-    engine = open_engine(args.engine)
+    engine = open_engine(target, args.engine)
     try:
         if args.translate:
             for sql, _, _ in statements:

@@ -6,8 +6,8 @@ the S3 emulator on loopback.
   off, so nothing is ever downloaded.
 * Landing tables: `read_json` over every object under the landing prefix, with exactly the
   declared columns (absent keys are NULL, other keys ignored), as Athena's JSON SerDe does.
-* Iceberg tables: `iceberg_scan` of the metadata file the catalog currently points at (read
-  straight from the SQL catalog's SQLite table); time travel scans a given snapshot.
+* Iceberg tables: `iceberg_scan` of the metadata file the catalog currently points at (the
+  stack's `metadata_locations()`); time travel scans a given snapshot.
 * `"<table>$snapshots"` / `"<table>$history"`: built from that metadata file.
 
 Only the relations a query names are created, each as a view in schema `stedi`.
@@ -18,16 +18,14 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
 from stedi.query import schema
-from stedi.query.engine import Result
 from stedi.query.errors import QueryError
+from stedi.query.result import Result
 from stedi.query.translate import TableRef, translate
-from stedi.stack import ACCESS_KEY, CATALOG_NAME, SECRET_KEY, Stack
 from stedi.tables import lakehouse
 
 EXTENSIONS = ("httpfs", "avro", "iceberg")
@@ -55,7 +53,8 @@ def extension_file(name: str) -> Path:
 class DuckDBEngine:
     name = "duckdb"
 
-    def __init__(self, stack: Stack):
+    def __init__(self, stack):
+        """`stack`: the embedded stack (its endpoint, keys and `metadata_locations()`)."""
         self.stack = stack
         self._con = None
         self._scratch: str | None = None
@@ -80,7 +79,8 @@ class DuckDBEngine:
             con.execute(f"LOAD '{_literal(str(extension_file('httpfs')))}'")
             house = lakehouse()
             host = self.stack.endpoint.removeprefix("http://")
-            con.execute(f"""CREATE SECRET stedi_s3 (TYPE s3, KEY_ID '{ACCESS_KEY}', SECRET '{SECRET_KEY}',
+            key, secret = self.stack.access_key, self.stack.secret_key
+            con.execute(f"""CREATE SECRET stedi_s3 (TYPE s3, KEY_ID '{key}', SECRET '{secret}',
                             REGION '{house.region}', ENDPOINT '{host}', URL_STYLE 'path', USE_SSL false)""")
             con.execute("SET TimeZone = 'UTC'")  # Athena's session time zone
             con.execute(f'CREATE SCHEMA "{house.namespace}"')
@@ -183,32 +183,12 @@ class DuckDBEngine:
     def _location(self, name: str) -> str:
         """The metadata file the catalog currently points at."""
         if self._locations is None:
-            self._locations = self._catalog_locations()
+            self._locations = self.stack.metadata_locations()
         if name not in self._locations:
             written = ", ".join(sorted(self._locations)) or "none"
             raise QueryError(f"table {lakehouse().namespace}.{name} has not been written yet (tables written: "
                              f"{written}): run `stedi pipeline` first")
         return self._locations[name]
-
-    def _catalog_locations(self) -> dict[str, str]:
-        """Straight from the SQL catalog's table (the Iceberg JDBC catalog layout): no
-        pyiceberg import on the query path. Falls back to pyiceberg if the layout differs."""
-        namespace = lakehouse().namespace
-        database = self.stack.home / "catalog.db"
-        try:
-            with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-                rows = db.execute(
-                    "SELECT table_name, metadata_location FROM iceberg_tables "
-                    "WHERE catalog_name = ? AND table_namespace = ?", (CATALOG_NAME, namespace)).fetchall()
-            if rows:
-                return {name: location for name, location in rows if location}
-        except sqlite3.Error:
-            pass
-        catalog = self.stack.catalog()
-        locations = {}
-        for identifier in catalog.list_tables(namespace):
-            locations[identifier[-1]] = catalog.load_table(identifier).metadata_location
-        return locations
 
     def metadata(self, name: str) -> dict:
         """The table's current Iceberg metadata (metadata.json), read through the emulator."""

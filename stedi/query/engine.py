@@ -1,32 +1,18 @@
 """What every query engine gives `stedi query`: one Athena statement in, one Result out.
 
 Two engines: DuckDB on the embedded stack (no Docker; Athena SQL translated with sqlglot),
-and Trino on the Docker stack (Athena SQL runs as written). `open_engine()` picks one.
+and Trino on the Docker stack (Athena SQL runs as written). `open_engine()` picks the one of
+the target the command acts on.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Protocol
 
 from stedi.query.errors import QueryError
+from stedi.query.result import Result, unique_names
 
 ENGINES = ("auto", "duckdb", "trino")
-
-
-@dataclass
-class Result:
-    columns: list[str]
-    rows: list[tuple]
-    types: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    sql: str = ""  # the statement the engine ran (the DuckDB translation, or the Athena SQL)
-    source: str = ""  # the Athena statement as written
-
-    def records(self) -> list[dict]:
-        """One dict per row, column names as keys (a repeated name gets a _2, _3 suffix)."""
-        names = unique_names(self.columns)
-        return [dict(zip(names, row, strict=True)) for row in self.rows]
 
 
 class Engine(Protocol):
@@ -45,28 +31,27 @@ class Engine(Protocol):
     def __exit__(self, *exc) -> None: ...
 
 
-def open_engine(kind: str = "auto") -> Engine:
-    """`duckdb`: the running embedded stack; `trino`: the running Docker stack; `auto`: the
-    embedded stack if it runs, else the Docker stack if it runs, else the embedded stack's
-    "not running" error (a StackError, which says how to start it)."""
+def open_engine(target, kind: str = "auto") -> Engine:
+    """The engine for the target the command acts on (stedi/targets/): DuckDB over the embedded
+    stack, Trino in the Docker stack. `kind` forces one, and must suit the target."""
     if kind not in ENGINES:
         raise QueryError(f"unknown engine {kind!r}: use one of {', '.join(ENGINES)}")
-    from stedi import stack
-
-    if kind == "duckdb" or (kind == "auto" and stack.current() is not None):
+    if target.name == "embedded" and kind in ("auto", "duckdb"):
         from stedi.query.duckdb_engine import DuckDBEngine
 
-        return DuckDBEngine(stack.require())
-    from stedi import docker_stack
-
-    if docker_stack.is_up():
+        return DuckDBEngine(target.stack())
+    if target.name == "docker" and kind in ("auto", "trino"):
+        if not target.running():
+            raise QueryError("the Docker stack is not running: start it with `make up`")
         from stedi.query.trino_engine import TrinoEngine
 
-        return TrinoEngine()
-    if kind == "trino":
-        raise QueryError(docker_stack.NOT_UP)
-    stack.require()  # raises: neither stack runs
-    raise AssertionError("unreachable")
+        return TrinoEngine(target.trino_query)
+    if target.name == "aws":
+        raise QueryError("stedi query reads the local stacks; on AWS use Athena (workgroup stedi, `make deploy`)")
+    engine = {"embedded": "duckdb", "docker": "trino"}[target.name]
+    raise QueryError(
+        f"the {target.name} target is queried with {engine}, not {kind}: drop --engine, or pick the target"
+    )
 
 
 def wants_trino(kind: str = "auto") -> bool:
@@ -74,10 +59,4 @@ def wants_trino(kind: str = "auto") -> bool:
     return kind == "trino"
 
 
-def unique_names(columns: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    names = []
-    for name in columns:
-        seen[name] = seen.get(name, 0) + 1
-        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return names
+__all__ = ["ENGINES", "Engine", "Result", "open_engine", "unique_names", "wants_trino"]

@@ -11,8 +11,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from stedi.progress import table
-from stedi.query.engine import Result
+from stedi.query.result import Result
+from stedi.runtime.progress import table
 
 FORMATS = ("text", "csv", "json")
 

@@ -12,7 +12,6 @@ from stedi.tables import Lakehouse, Table, lakehouse
 CATALOG = "awsdatacatalog"  # Athena's name for the Glue Data Catalog
 
 TRINO_TYPES = {"string": "varchar", "long": "bigint", "int": "integer", "double": "double"}
-ATHENA_DDL_TYPES = {"string": "string", "long": "bigint", "int": "int", "double": "double"}
 DUCKDB_TYPES = {"string": "VARCHAR", "long": "BIGINT", "int": "INTEGER", "double": "DOUBLE"}
 
 # Athena's Iceberg metadata tables (Trino's Iceberg connector): columns and Trino types.

@@ -1,8 +1,7 @@
 """The Docker stack's engine: Trino, which speaks Athena's dialect, so nothing is translated.
 
-Statements go over Trino's HTTP protocol with `stedi.docker_stack.trino_query` (catalog
-`glue_catalog`, schema `stedi`), which needs no client package; `docker_stack.trino_connection()`
-gives the same parameters to the `trino` package's DB-API for anyone who prefers it. Athena's
+Statements go to the Docker stack's Trino (catalog `glue_catalog`, schema `stedi`) through the
+docker target's `trino_query`. Athena's
 catalog name `awsdatacatalog` is mapped to the stack's catalog.
 """
 
@@ -11,8 +10,8 @@ from __future__ import annotations
 import re
 import time
 
-from stedi.query.engine import Result
 from stedi.query.errors import QueryError
+from stedi.query.result import Result
 from stedi.query.schema import CATALOG as ATHENA_CATALOG
 
 
@@ -20,7 +19,7 @@ class TrinoEngine:
     name = "trino"
 
     def __init__(self, query=None):
-        from stedi import docker_stack
+        from stedi.targets import compose as docker_stack
 
         self._query = query or docker_stack.trino_query
         self._catalog = docker_stack.CATALOG
@@ -43,13 +42,11 @@ class TrinoEngine:
         return tree.sql(dialect="trino")
 
     def run(self, sql: str, *, line_offset: int = 0, origin: str = "") -> Result:
-        from stedi.docker_stack import DockerStackError
-
         started = time.perf_counter()
         statement = self.translate(sql.strip().rstrip(";"))
         try:
             columns, rows = self._query(statement)
-        except DockerStackError as error:
+        except RuntimeError as error:  # the Docker stack's errors, in one sentence
             prefix = f"{origin}: " if origin else ""
             raise QueryError(f"{prefix}{error}") from None
         return Result(list(columns), [tuple(r) for r in rows], [], time.perf_counter() - started, statement, sql)

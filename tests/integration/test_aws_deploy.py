@@ -26,7 +26,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from stedi import settings
 from stedi.aws import athena as athena_module
 from stedi.aws import cli as aws_cli
 from stedi.aws import jobs as jobs_module
@@ -35,10 +34,11 @@ from stedi.aws.config import AwsConfig, load_config
 from stedi.aws.deploy import deploy
 from stedi.aws.destroy import destroy
 from stedi.aws.errors import DeployError
-from stedi.aws.gate import code_digest, digest_files, gate_record_problem, record_green
 from stedi.aws.package import build_package, package_entries
 from stedi.aws.run import JobFailed, run
-from stedi.query.schema import ATHENA_DDL_TYPES
+from stedi.gates.green import code_digest, digest_files, gate_record_problem, record_green
+from stedi.lakehouse.glue_tables import HIVE_TYPES as ATHENA_DDL_TYPES
+from stedi.runtime import settings
 from stedi.tables import lakehouse
 
 REGION = "us-east-1"
@@ -374,7 +374,8 @@ def test_deploy_creates_every_resource_as_intended_and_a_second_deploy_changes_n
             "s3://stedi-lakehouse",
             "stedi/pseudonym-key",
         )
-        assert ("--additional-python-modules" in args) == (job == "quality_gates")
+        # every job gates its output before publishing it: Great Expectations and DuckDB on each
+        assert args["--additional-python-modules"] == "great_expectations==1.24.1,duckdb==1.5.5"
         conf = dict(pair.split("=", 1) for pair in args["--conf"].split(" --conf "))
         assert conf["spark.sql.catalog.glue_catalog"] == "org.apache.iceberg.spark.SparkCatalog"
         assert conf["spark.sql.catalog.glue_catalog.catalog-impl"] == "org.apache.iceberg.aws.glue.GlueCatalog"
@@ -664,8 +665,8 @@ def test_the_package_is_reproducible_and_importable_from_the_zip(tmp_path):
     assert names == sorted(names)
     assert {i.date_time for i in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     assert "stedi/tables.toml" in names and "spark_jobs/machine_learning_curated.py" in names
-    assert {"spark_jobs/quality_gates.py", "stedi/verify.py", "expectations/lineage.py"} <= set(names)  # the gates job
-    assert not any(n.startswith(("stedi/aws/", "stedi/datadocs_assets/")) for n in names)
+    assert {"spark_jobs/quality_gates.py", "stedi/gates/verify.py", "expectations/lineage.py"} <= set(names)  # gates
+    assert not any(n.startswith(("stedi/aws/", "stedi/gates/datadocs_assets/")) for n in names)
     assert archive.read("stedi/tables.toml") == (settings.project_root() / "catalog" / "tables.toml").read_bytes()
     assert set(names) == set(package_entries())
     # As on Glue: only the zip on the path (no site-packages, no checkout), tables.toml read from inside it.

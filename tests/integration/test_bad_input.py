@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from stedi import pipeline, stack, synthetic
-from stedi.quarantine import QuarantineExceeded
+from stedi import pipeline
+from stedi.datasets import synthetic
+from stedi.intake.quarantine import QuarantineExceeded
 from stedi.tables import lakehouse
+from stedi.targets import embedded_stack as stack
 
 pytestmark = pytest.mark.e2e
 
@@ -88,7 +90,7 @@ def quarantine_rows(name: str) -> list[tuple]:
 def current_snapshots() -> dict[str, int | None]:
     catalog = stack.require().catalog()
     house = lakehouse()
-    names = list(house.queryable)
+    names = list(house.iceberg_tables)
     return {n: catalog.load_table((house.namespace, n)).current_snapshot().snapshot_id for n in names}
 
 
@@ -105,6 +107,51 @@ def dirty_run(generated, tmp_path_factory, spark):
     messages: list[str] = []
     summary = pipeline.run_embedded(landing, "strict", progress=messages.append)
     return {"summary": summary, "messages": messages, "landing": landing, "expected": made["expected"]["strict"]}
+
+
+# Records that parse but break a bound declared in catalog/tables.toml (stedi/intake/rules.py).
+OUT_OF_BOUNDS = {
+    "accelerometer_landing": [
+        (GOOD_READING.replace('"x": 1.0', '"x": 16.5'), '"x" is 16.5, outside the declared range -16 .. 16'),
+        (GOOD_READING.replace('"z": -0.5', '"z": -40.0'), '"z" is -40.0, outside the declared range -16 .. 16'),
+        (GOOD_READING.replace("1655560000000", "4102444800000"), '"timestamp" is 4102444800000 (2100-01-01'),
+        (GOOD_READING.replace("1655560000000", "915148800000"), '"timestamp" is 915148800000 (1999-01-01'),
+    ],
+    "step_trainer_landing": [
+        (
+            '{"sensorReadingTime": 1655560000000, "serialNumber": "s-1", "distanceFromObject": -1}',
+            '"distanceFromObject" is -1, outside the declared range 0 .. 10000',
+        ),
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def bounds_run(generated, tmp_path_factory):
+    clean, made = generated
+    landing = tmp_path_factory.mktemp("bounds")
+    for source in synthetic.SOURCES:
+        shutil.copytree(clean / source, landing / source)
+    for name, records in OUT_OF_BOUNDS.items():
+        source = lakehouse().table(name).source
+        (landing / source / "landing" / f"{source}-bounds.json").write_text("".join(r + "\n" for r, _ in records))
+    summary = pipeline.run_embedded(landing, "strict")
+    return {"summary": summary, "expected": made["expected"]["strict"]}
+
+
+def test_records_breaking_a_declared_bound_are_quarantined_and_the_clean_tables_published(bounds_run):
+    summary, expected = bounds_run["summary"], bounds_run["expected"]
+    for name, records in OUT_OF_BOUNDS.items():
+        landed = summary["landing"][name]
+        assert landed["records"] == landed["accepted"] + landed["quarantined"] == expected[name] + len(records)
+        assert landed["quarantined"] == len(records) and landed["accepted"] == expected[name], name
+        reasons = [reason for _, _, reason, _ in quarantine_rows(name)]
+        assert len(reasons) == len(records)
+        for (_, words), reason in zip(records, reasons, strict=True):
+            assert reason.startswith(words), (words, reason)
+    assert {t: n for t, n in summary["tables"].items() if lakehouse().table(t).zone != "landing"} == {
+        t: n for t, n in expected.items() if t in summary["tables"] and lakehouse().table(t).zone != "landing"
+    }
 
 
 def test_every_record_is_accepted_or_quarantined_exactly(dirty_run):
@@ -192,6 +239,6 @@ def test_the_gates_job_script_revalidates_the_published_lakehouse(dirty_run):
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     summary = json.loads(completed.stdout.strip().splitlines()[-1])
-    assert sorted(summary["tables"]) == sorted(lakehouse().tables)
+    assert sorted(summary["tables"]) == sorted(lakehouse().queryable)  # the quarantines pass their gate too
     assert summary["quarantined"] == {f"{name}_quarantine": len(bad) for name, bad in QUARANTINED.items()}
     assert "passed stedi.machine_learning_curated" in completed.stderr

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from stedi import datadocs
+from stedi.gates import datadocs
 from tests.conftest import PROJECT_ROOT
 
 ARTIFACTS = PROJECT_ROOT / "build" / "test-artifacts"

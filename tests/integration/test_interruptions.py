@@ -16,9 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from stedi import pipeline, runlock, settings, stack, synthetic
-from stedi.tableio import STAGE_BRANCH, orphan_files
+from stedi import pipeline
+from stedi.datasets import synthetic
+from stedi.lakehouse import STAGE_BRANCH
+from stedi.lakehouse.pyiceberg_io import orphan_files
+from stedi.runtime import runlock, settings
 from stedi.tables import lakehouse
+from stedi.targets import embedded_stack as stack
 from tests.conftest import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -29,13 +33,13 @@ FREEZE = r"""
 import sys, time
 from pathlib import Path
 
-landing, marker, point, target = sys.argv[1:5]
+landing, marker, point, target, table_io = sys.argv[1:6]
 
 def freeze():
     Path(marker).write_text("frozen")
     time.sleep(600)
 
-if point == "data files written, not committed":
+if table_io == "pyiceberg" and point == "data files written, not committed":
     import pyiceberg.io.pyarrow as writer
     write_files = writer._dataframe_to_data_files
 
@@ -45,30 +49,59 @@ if point == "data files written, not committed":
             freeze()
 
     writer._dataframe_to_data_files = writing
+elif table_io == "spark" and point == "data files written, not committed":
+    # Two write tasks: the first writes its data file and ends, the second stalls before it can
+    # finish, so the commit (made by the driver once every task is done) never comes.
+    from stedi.lakehouse.spark_io import SparkCatalogIO
+    frame_of = SparkCatalogIO._frame
+
+    def stalled(self, table, rows):
+        frame = frame_of(self, table, rows)
+        if table.name != target:
+            return frame
+
+        def tasks(batches):
+            from pyspark import TaskContext
+            if TaskContext.get().partitionId() == 1:
+                time.sleep(8)  # long enough for the other task's file to be written
+                freeze()
+            yield from batches
+
+        return frame.repartition(2).mapInArrow(tasks, frame.schema)
+
+    SparkCatalogIO._frame = stalled
 else:
-    import stedi.tableio as tableio
-    publish = tableio.publish_stage
+    import stedi.lakehouse.pyiceberg_io as pyiceberg_io
+    import stedi.lakehouse.spark_io as spark_io
+    publish = {io: io.publish for io in (pyiceberg_io.EmbeddedIO, spark_io.SparkCatalogIO)}
 
-    def publishing(iceberg_table, snapshot_id):
-        if iceberg_table.name()[-1] == target:
+    def publishing(self, staged):
+        if staged.table.name == target:
             freeze()
-        publish(iceberg_table, snapshot_id)
+        return publish[type(self)](self, staged)
 
-    tableio.publish_stage = publishing
+    for io in publish:
+        io.publish = publishing
 
 from stedi import pipeline
-pipeline.run_embedded(Path(landing), "strict")
+pipeline.run_embedded(Path(landing), "strict", table_io=table_io)
 """
 
 POINTS = {
     "data files written, not committed": "machine_learning_curated",
     "staged on the audit branch, not published": "customers_curated",
 }
+# The Spark path (the default) at both points; the pyiceberg bridge where its own writer is involved.
+KILLS = [
+    ("spark", "data files written, not committed"),
+    ("spark", "staged on the audit branch, not published"),
+    ("pyiceberg", "data files written, not committed"),
+]
 
 
 def every_table() -> list[str]:
     house = lakehouse()
-    return list(house.queryable)
+    return list(house.iceberg_tables)
 
 
 def contents() -> dict[str, tuple]:
@@ -105,9 +138,9 @@ def uninterrupted_b(data_sets, spark):
     return {name: rows for name, (_, rows) in contents().items()}
 
 
-def start_frozen_run(landing: Path, marker: Path, point: str) -> subprocess.Popen:
+def start_frozen_run(landing: Path, marker: Path, point: str, table_io: str) -> subprocess.Popen:
     process = subprocess.Popen(
-        [sys.executable, "-c", FREEZE, str(landing), str(marker), point, POINTS[point]],
+        [sys.executable, "-c", FREEZE, str(landing), str(marker), point, POINTS[point], table_io],
         cwd=PROJECT_ROOT,
         env=os.environ,
         stdout=subprocess.DEVNULL,
@@ -126,15 +159,15 @@ def start_frozen_run(landing: Path, marker: Path, point: str) -> subprocess.Pope
     return process
 
 
-@pytest.mark.parametrize("point", list(POINTS))
+@pytest.mark.parametrize(("table_io", "point"), KILLS)
 def test_a_run_killed_mid_write_leaves_the_previous_tables_and_the_next_run_repairs(
-    point, data_sets, uninterrupted_b, tmp_path
+    table_io, point, data_sets, uninterrupted_b, tmp_path
 ):
     target = POINTS[point]
-    pipeline.run_embedded(data_sets["a"], "strict")
+    pipeline.run_embedded(data_sets["a"], "strict", table_io=table_io)
     before = contents()  # data set A, published
 
-    process = start_frozen_run(data_sets["b"], tmp_path / "frozen", point)
+    process = start_frozen_run(data_sets["b"], tmp_path / "frozen", point, table_io)
     # while it is frozen it holds the lakehouse: a second pipeline is refused in one sentence
     refused = subprocess.run(
         [sys.executable, "-m", "stedi.cli", "pipeline", "--landing", str(data_sets["b"])],
@@ -160,7 +193,7 @@ def test_a_run_killed_mid_write_leaves_the_previous_tables_and_the_next_run_repa
         catalog = stack.require().catalog()
         assert STAGE_BRANCH in catalog.load_table((lakehouse().namespace, target)).refs()
 
-    summary = pipeline.run_embedded(data_sets["b"], "strict")
+    summary = pipeline.run_embedded(data_sets["b"], "strict", table_io=table_io)
     assert {name: rows for name, (_, rows) in contents().items()} == uninterrupted_b
     assert summary["orphan_files_removed"] == sum(len(files) for files in left.values())
     assert orphans() == {}
@@ -195,9 +228,9 @@ def test_two_pipelines_started_at_once_run_one_after_the_other(data_sets, uninte
 def test_an_emulator_that_does_not_answer_is_retried_then_named_in_one_sentence(tmp_path):
     import socket
 
-    from stedi.retry import Unreachable
-    from stedi.stack import Stack
-    from stedi.tableio import EmbeddedIO
+    from stedi.lakehouse.pyiceberg_io import EmbeddedIO
+    from stedi.runtime.retry import Unreachable
+    from stedi.targets.embedded_stack import Stack
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
@@ -213,7 +246,7 @@ def test_an_emulator_that_does_not_answer_is_retried_then_named_in_one_sentence(
 
 
 def test_old_snapshots_are_expired_and_their_files_deleted(data_sets, uninterrupted_b, spark):
-    from stedi.tableio import EmbeddedIO
+    from stedi.lakehouse.pyiceberg_io import EmbeddedIO
 
     pipeline.run_embedded(data_sets["a"], "strict")
     pipeline.run_embedded(data_sets["b"], "strict")  # every table now has several snapshots

@@ -1,5 +1,7 @@
-"""The real pipeline end to end on the Udacity starter data: a real S3 emulator process,
-real Spark, real Iceberg tables. Each policy runs once per test session."""
+"""The real pipeline end to end on the Udacity starter data: a real S3 emulator process (S3 and
+the Glue Data Catalog API), real Spark writing through Iceberg's own catalog, real gates. Each
+policy runs once per test session; the pyiceberg bridge (the offline fallback) runs the same data
+once more and must give the very same tables."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from stedi import datadocs, pipeline, settings, stack
+from stedi import pipeline
+from stedi.gates import datadocs
+from stedi.runtime import settings
 from stedi.tables import lakehouse
+from stedi.targets import embedded_stack as stack
 from tests.conftest import PROJECT_ROOT, STARTER_DATA
 from tests.oracle import PUBLISHED, expected_counts, records
 
@@ -62,7 +67,7 @@ def strict_run(starter_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def rubric_runs(strict_run, starter_data, spark):
     """The rubric policy run twice in a row on the same lakehouse, with the state between."""
-    names = list(lakehouse().tables)
+    names = list(lakehouse().iceberg_tables)
     first = pipeline.run_embedded(starter_data, "rubric")
     after_first = {n: (table_rows(n), snapshot_count(n)) for n in names}
     second = pipeline.run_embedded(starter_data, "rubric")
@@ -70,32 +75,55 @@ def rubric_runs(strict_run, starter_data, spark):
     return {"first": first, "second": second, "after_first": after_first, "after_second": after_second}
 
 
+@pytest.fixture(scope="module")
+def bridge_runs(rubric_runs, starter_data):
+    """The rubric policy twice more, on the pyiceberg bridge, after the Spark path's runs."""
+    names = list(lakehouse().iceberg_tables)
+    first = pipeline.run_embedded(starter_data, "rubric", table_io="pyiceberg")
+    after_first = {n: (table_rows(n), snapshot_count(n)) for n in names}
+    second = pipeline.run_embedded(starter_data, "rubric", table_io="pyiceberg")
+    after_second = {n: (table_rows(n), snapshot_count(n)) for n in names}
+    return {"first": first, "second": second, "after_first": after_first, "after_second": after_second}
+
+
+def test_both_table_ios_give_the_same_tables_one_snapshot_per_table_per_run(rubric_runs, bridge_runs):
+    assert (rubric_runs["first"]["table_io"], bridge_runs["first"]["table_io"]) == ("spark", "pyiceberg")
+    assert bridge_runs["first"]["tables"] == rubric_runs["first"]["tables"] == PUBLISHED["rubric"]
+    for name, (rows, snapshots) in bridge_runs["after_second"].items():
+        spark_rows, spark_snapshots = rubric_runs["after_second"][name]
+        assert rows == spark_rows, name
+        assert snapshots == bridge_runs["after_first"][name][1] + 1 == spark_snapshots + 2, name
+    assert sorted(bridge_runs["first"]["gates"]["tables"]) == sorted(lakehouse().queryable)
+
+
 def test_every_table_passed_its_quality_gate_and_the_report_is_offline(strict_run, rubric_runs):
     for summary in (strict_run["summary"], rubric_runs["first"]):
         gates = summary["gates"]
-        assert sorted(gates["tables"]) == sorted(lakehouse().tables)
+        assert sorted(gates["tables"]) == sorted(lakehouse().queryable)  # the quarantine tables too
         assert all(g["engine"] == "pandas" and g["expectations"] >= 5 for g in gates["tables"].values()), gates
     # the rubric run on the starter data also checks the published counts
     assert sum(g["expectations"] for g in rubric_runs["first"]["gates"]["tables"].values()) > sum(
         g["expectations"] for g in strict_run["summary"]["gates"]["tables"].values()
     )
-    assert "quality gates: 8 tables," in strict_run["stdout"]
+    assert "quality gates: 11 tables," in strict_run["stdout"]
     site = Path(rubric_runs["first"]["gates"]["docs"]).parent
     assert site == settings.docs_dir()
     pages = sorted(p.name for p in (site / "validations").rglob("*.html"))
-    assert len(pages) == 20 and any(p.endswith("machine_learning_curated.lineage.html") for p in pages), pages
+    assert len(pages) == 23 and any(p.endswith("machine_learning_curated.lineage.html") for p in pages), pages
     assert datadocs.find_remote_references(site) == []
 
 
-def test_a_broken_job_is_stopped_by_its_gate_and_nothing_is_published(strict_run, spark, key, tmp_path):
+@pytest.mark.parametrize("table_io", ["spark", "pyiceberg"])
+def test_a_broken_job_is_stopped_by_its_gate_and_nothing_is_published(strict_run, table_io, tmp_path):
     """customers_curated written by a job that forgot to hash the serial number."""
     from pyspark.sql import functions as F
 
     from spark_jobs.customer_trusted_to_curated import CONSENT_DATES
-    from stedi.gate import Gate, GateFailed
+    from stedi.gates.gate import Gate, GateFailed
     from stedi.job import Job, JobParams
+    from stedi.lakehouse import STAGE_BRANCH
     from stedi.pseudonym import hmac_sha256, normalized_email
-    from stedi.tableio import STAGE_BRANCH, EmbeddedIO
+    from stedi.targets.embedded import EmbeddedTarget
 
     def forgot_to_hash(customer_trusted, *, pseudonym_key):
         return customer_trusted.select(
@@ -107,8 +135,8 @@ def test_a_broken_job_is_stopped_by_its_gate_and_nothing_is_published(strict_run
     name = "customers_curated"
     iceberg = stack.require().catalog().load_table((lakehouse().namespace, name))
     before = (iceberg.current_snapshot().snapshot_id, table_rows(name))
-    io = EmbeddedIO(spark, stack.require())
     params = JobParams("strict", settings.pseudonym_key())
+    io = EmbeddedTarget().runtime("tests", params, gates=False, table_io=table_io).io
     gate = Gate(params, docs_dir=tmp_path / "docs", read_published=io.read_published)
     with pytest.raises(GateFailed) as raised:
         Job("customer_trusted_to_curated", forgot_to_hash).run(io, params, gate)
@@ -211,5 +239,5 @@ def test_the_pipelines_data_docs_render_offline_in_chromium(rubric_runs, tmp_pat
     table = re.search(r"<table[^>]*ge-index-page-validation-results-table[^>]*>(.*?)</table>", dom, re.DOTALL)
     rows = re.findall(r'<tr[^>]*\bdata-index="\d+"[^>]*>(.*?)</tr>', table.group(1), re.DOTALL)
     # one per validation, 8 tables and 12 cross-table views, in pages of 10
-    assert re.search(r"Showing 1 to 10 of 20 rows", dom), "the index does not list 20 validations"
+    assert re.search(r"Showing 1 to 10 of 23 rows", dom), "the index does not list 23 validations"
     assert len(rows) == 10 and all("ge-success-icon" in row for row in rows)

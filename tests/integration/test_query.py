@@ -14,11 +14,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from stedi import pipeline, stack
+from stedi import pipeline
 from stedi.query.cli_handler import add_query_parser
 from stedi.query.duckdb_engine import DuckDBEngine
 from stedi.query.errors import QueryError
 from stedi.tables import lakehouse
+from stedi.targets import embedded_stack as stack
+from stedi.targets.embedded import EmbeddedTarget
 from tests.conftest import PROJECT_ROOT
 from tests.oracle import records
 
@@ -46,13 +48,21 @@ def query(*argv: str) -> str:
     args = parser.parse_args(["query", *argv])
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert args.handler(args) == 0
+        assert args.handler(args, EmbeddedTarget()) == 0
     return out.getvalue()
 
 
 def iceberg_rows(name: str) -> list[tuple]:
-    """The table as Spark wrote it, read back with pyiceberg (no DuckDB involved)."""
-    arrow = stack.require().catalog().load_table((lakehouse().namespace, name)).scan().to_arrow()
+    """The table as Spark wrote it, read back with pyiceberg (no DuckDB involved); a landing table
+    is its files' accepted records, as the pipeline read them."""
+    table = lakehouse().table(name)
+    if table.is_landing_files:
+        from stedi.intake import read_source
+        from stedi.lakehouse.landing import LandingReader
+
+        arrow = read_source(table, LandingReader(stack.require())(table)).accepted
+    else:
+        arrow = stack.require().catalog().load_table((lakehouse().namespace, name)).scan().to_arrow()
     return sorted(tuple(row.values()) for row in arrow.to_pylist())
 
 
@@ -150,7 +160,9 @@ def test_the_stedi_command_answers_user_mistakes_in_one_line_without_traceback(r
     bad = subprocess.run([sys.executable, "-m", "stedi.cli", "query", "SELECT * FROM nope"],
                          capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert bad.stderr.startswith("stedi: error: Table 'stedi.nope' does not exist.")
+    target, error = bad.stderr.splitlines()[:2]  # the target it acted on (as every command says), then why
+    assert target == "target: embedded (the embedded stack runs)" and len(bad.stderr.splitlines()) == 2
+    assert error.startswith("stedi: error: Table 'stedi.nope' does not exist.")
     assert cli.main(["query", "--format", "json", "SELECT 1 AS one"]) == 0
 
 

@@ -8,8 +8,8 @@ import socket
 
 import pytest
 
-from stedi import stack
 from stedi.tables import lakehouse
+from stedi.targets import embedded_stack as stack
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import duckdb
 import pytest
 
 from stedi.query import athena_ddl, output
-from stedi.query.engine import Result
 from stedi.query.errors import QueryError
+from stedi.query.result import Result
 from stedi.query.schema import DUCKDB_TYPES
 from stedi.query.translate import split_statements, translate
 from stedi.tables import lakehouse
@@ -421,8 +421,8 @@ def test_trino_runs_athena_sql_as_written_with_athenas_catalog_mapped():
 
 
 def test_trino_errors_are_query_errors():
-    from stedi.docker_stack import DockerStackError
     from stedi.query.trino_engine import TrinoEngine
+    from stedi.targets.compose import DockerStackError
 
     def failing(sql):
         raise DockerStackError("Trino: line 1:8: Column 'emial' cannot be resolved")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stedi import baseline, synthetic
+from stedi.datasets import synthetic
+from stedi.tools import baseline
 from tests.conftest import STARTER_DATA
 from tests.oracle import PUBLISHED
 

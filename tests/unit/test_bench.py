@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from stedi import bench
+from stedi.tools import bench
 
 
 def test_the_process_tree_memory_counts_the_children():

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from stedi import bench_report
-from stedi.bench_report import DUCKDB, STEDI, linearity, markdown, plot_svg
+from stedi.tools import bench_report
+from stedi.tools.bench_report import DUCKDB, STEDI, linearity, markdown, plot_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 SCALES = (("1x", 1_000, 111_000), ("10x", 10_000, 1_110_000), ("100x", 100_000, 11_100_000))
@@ -49,7 +49,7 @@ def test_markdown_lists_the_jobs_of_the_largest_scale_and_the_slopes(results):
     text = markdown(results)
     assert "Jobs at the largest scale (100x)" in text
     assert "| machine_learning_curated | 800.0 | 10.0 | 80.0× | 3,700,000 |" in text
-    assert "stedi embedded 1.00; duckdb 1.00" in text
+    assert "stedi spark 1.00; duckdb 1.00" in text
 
 
 def test_markdown_accepts_a_results_dict_and_a_single_engine(results):

@@ -9,7 +9,6 @@ here except what the platform target dictates (Iceberg 1.11 for AWS Glue 6.0).
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import re
@@ -21,10 +20,12 @@ import jsonschema
 import pytest
 import yaml
 
-from stedi import docker_stack, runtime, stack
-from stedi.docker_pipeline import CatalogConf, spark_defaults
-from stedi.spark import LOCAL_CONF
+from stedi.runtime.spark import LOCAL_CONF
 from stedi.tables import lakehouse
+from stedi.targets import aws
+from stedi.targets import compose as docker_stack
+from stedi.targets import embedded_stack as stack
+from stedi.targets.container import CatalogConf, spark_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
@@ -32,7 +33,7 @@ SCHEMA = ROOT.parent / "shared" / "schemas" / "compose-spec.json"
 DOCKER = ROOT / "docker"
 SPARK_DEFAULTS = DOCKER / "spark" / "spark-defaults.conf"
 DOCKERFILE = DOCKER / "spark" / "Dockerfile"
-JARS_LOCK = DOCKER / "spark" / "jars.lock"
+JARS_LOCK = ROOT / "jvm" / "jars.lock"
 TRINO_CATALOGS = DOCKER / "trino" / "catalog"
 HOOKS = DOCKER / "localstack" / "init" / "ready.d"
 GLUE_6_ICEBERG = "1.11"  # AWS Glue 6.0 ships Iceberg 1.11 (PLATFORM-NOTES.md)
@@ -241,8 +242,8 @@ def test_catalog_name_is_glues_in_spark_trino_and_the_runtime(spark_conf, trino)
     assert spark_conf["spark.sql.defaultCatalog"] == docker_stack.CATALOG
     assert spark_conf[f"spark.sql.catalog.{docker_stack.CATALOG}"] == "org.apache.iceberg.spark.SparkCatalog"
     assert trino[0] == docker_stack.CATALOG
-    # On AWS Glue the jobs use the same catalog name (stedi/runtime.py builds that adapter).
-    assert f'"{docker_stack.CATALOG}"' in inspect.getsource(runtime._glue_start)
+    # On AWS Glue and on the embedded stack the jobs use the same catalog name.
+    assert aws.CATALOG == stack.CATALOG_NAME == docker_stack.CATALOG
     assert docker_stack.trino_connection()["catalog"] == docker_stack.CATALOG
 
 
@@ -366,7 +367,7 @@ def test_every_jar_has_a_checksum_and_a_maven_central_url():
 
 def test_the_dockerfile_verifies_every_jar_before_use():
     dockerfile = DOCKERFILE.read_text()
-    assert "docker/spark/jars.lock" in dockerfile
+    assert "jvm/jars.lock" in dockerfile
     assert "sha256sum -c -" in dockerfile and "set -eu" in dockerfile
     assert "openjdk-17-jre-headless" in dockerfile
     assert "pip install --no-deps -e ." in dockerfile  # the project, without a second Spark
@@ -424,7 +425,7 @@ def test_compose_mk_has_the_targets_and_checks_the_engine_first():
         assert recipes[target][0] == "@$(DOCKER_STACK_CHECK) check-engine", target
     assert "down --volumes" in recipes["down-volumes"][0]
     assert "down --if-up" in recipes["docker-down"][0]
-    assert "DOCKER_STACK_CHECK := $(PYTHON) -m stedi.docker_stack" in text
+    assert "DOCKER_STACK_CHECK := $(PYTHON) -m stedi.targets.docker" in text
 
 
 def test_readme_section_tells_a_docker_user_what_they_need():

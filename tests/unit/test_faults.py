@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from stedi import runlock, stack
-from stedi.preflight import (
+from stedi.runtime import runlock
+from stedi.runtime.preflight import (
     HEADROOM_BYTES,
     PreflightError,
     check_disk,
@@ -26,7 +26,8 @@ from stedi.preflight import (
     estimate_warehouse_bytes,
     no_space_message,
 )
-from stedi.retry import Unreachable, is_transient, retry
+from stedi.runtime.retry import Unreachable, is_transient, retry
+from stedi.targets import embedded_stack as stack
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,7 +132,7 @@ def _holder(home: Path, seconds: float) -> subprocess.Popen:
         f"""
         import time
         from pathlib import Path
-        from stedi.runlock import hold
+        from stedi.runtime.runlock import hold
         with hold(Path({str(home)!r}), "stedi pipeline"):
             print("held", flush=True)
             time.sleep({seconds})

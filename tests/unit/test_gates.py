@@ -11,7 +11,7 @@ from hashlib import sha256
 import pyarrow as pa
 import pytest
 
-from stedi.gate import Gate, GateFailed, PandasEngine, SparkEngine
+from stedi.gates.gate import Gate, GateFailed, PandasEngine, SparkEngine
 from stedi.job import JobParams
 from stedi.tables import lakehouse
 

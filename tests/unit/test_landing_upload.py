@@ -7,7 +7,8 @@ import hashlib
 
 from moto import mock_aws
 
-from stedi import landing, synthetic
+from stedi.datasets import synthetic
+from stedi.lakehouse import landing
 from stedi.tables import lakehouse
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from stedi import quarantine
-from stedi.intake import read_source
+from stedi.intake import quarantine
+from stedi.intake.parser import read_source
 from stedi.tables import lakehouse
 
 GOOD = b'{"user": "a@test.com", "timestamp": 1655560000000, "x": 1, "y": 2, "z": 3}\n'

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from stedi import synthetic
+from stedi.datasets import synthetic
 from tests.conftest import STARTER_DATA
 from tests.oracle import PUBLISHED, expected_by_policy, records
 

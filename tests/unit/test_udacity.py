@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from stedi import udacity
+from stedi.datasets import udacity
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STARTER_DATA = PROJECT_ROOT.parent / "shared" / "data" / "udacity-starter"

@@ -1,0 +1,32 @@
+"""The one way a table gets new rows, on every target: stage, check, publish.
+
+The rows are staged beside the published ones (an Iceberg branch; readers never see them), the
+table's quality gate validates exactly what was staged, and only then are they published; a
+refused stage is discarded, so every table keeps its previously published version. The landing
+step, the five jobs and a job script run alone all come through here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stedi.lakehouse import TableIO, Written
+from stedi.tables import Table
+
+
+def publish(io: TableIO, table: Table, rows: Any, gate=None, **facts: Any) -> Written:
+    """Stage `rows` as the table's new contents, check them with `gate`, publish them.
+
+    `facts` are what the gate needs to know beyond the rows (the records in a landing table's
+    files). Without a gate the rows are published directly: only `make bench-gates` does that,
+    to measure what the gates cost.
+    """
+    if gate is None:
+        return io.replace(table, rows)
+    staged = io.stage(table, rows)
+    try:
+        gate.check(table, io.staged_rows(staged), **facts)
+    except BaseException:
+        io.discard(staged)
+        raise
+    return io.publish(staged)

@@ -1,0 +1,230 @@
+"""Iceberg tables through Spark's own Iceberg catalog, `glue_catalog`: the code path of AWS Glue.
+
+On AWS Glue the catalog is the Glue Data Catalog; on the embedded stack it is the Glue API of
+the S3 emulator (moto); in the Docker stack it is an Iceberg REST catalog. Writes go through
+Spark (`DataFrameWriterV2`) and Iceberg's S3FileIO, maintenance through Iceberg's own procedures.
+
+Staging is write-audit-publish with an Iceberg branch: the rows are written to the table's
+`audit` branch (readers of the table see `main`), the gate reads that branch, and publishing
+fast-forwards `main` to it with `CALL <catalog>.system.fast_forward`; a refused stage is dropped
+with its branch. Each run therefore adds one snapshot per table, as on the embedded stack.
+
+Landing files go through the same intake as everywhere (read as bytes by Spark's binaryFile
+source, parsed on the driver), so a bad record is quarantined rather than turned into NULLs by
+Spark's JSON reader. `materialize_landing` keeps Iceberg copies of the landing tables (the Docker
+stack's catalog has no JSON tables); without it, as on Glue where Athena reads the landing JSON
+itself, a landing table is its files' accepted records and staging one only hands them to the gate.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from stedi.lakehouse import STAGE_BRANCH, Staged, Written, spark_frame
+from stedi.tables import Lakehouse, Table, lakehouse
+
+if TYPE_CHECKING:
+    from stedi.intake import Intake
+
+_SQL_TYPES = {"string": "STRING", "long": "BIGINT", "int": "INT", "double": "DOUBLE"}
+
+
+class SparkCatalogIO:
+    """The TableIO of Spark's Iceberg catalog (stedi/lakehouse/__init__.py)."""
+
+    def __init__(
+        self,
+        spark,
+        catalog_name: str,
+        landing_root: str,
+        *,
+        materialize_landing: bool,
+        house: Lakehouse | None = None,
+        landing_files=None,
+    ):
+        self.spark = spark
+        self.catalog_name = catalog_name
+        self.landing_root = landing_root.rstrip("/")
+        self.materialize_landing = materialize_landing
+        self.house = house or lakehouse()
+        # table -> iterable of (path, bytes); by default Spark's binaryFile source under landing_root
+        self._landing_files = landing_files or self._binary_files
+        self._intakes: dict[str, Intake] = {}
+
+    def identifier(self, table: Table) -> str:
+        return f"{self.catalog_name}.{self.house.namespace}.{table.name}"
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, name: str):
+        table = self.house.table(name)
+        if self._virtual(table):
+            return spark_frame(self.spark, table, self.intake(name).accepted)
+        return self.spark.table(self.identifier(table))
+
+    def read_published(self, name: str):
+        table = self.house.table(name)
+        if self._virtual(table):
+            return self.intake(name).accepted
+        return self.spark.table(self.identifier(table))
+
+    def intake(self, name: str) -> Intake:
+        """Every record of the table's landing files, accepted or quarantined (read once per run)."""
+        if name not in self._intakes:
+            from stedi.intake import read_source
+
+            table = self.house.table(name)
+            self._intakes[name] = read_source(table, self._landing_files(table))
+        return self._intakes[name]
+
+    def _binary_files(self, table: Table):
+        """(path, bytes) of each landing file, streamed to the driver one partition at a time."""
+        path = f"{self.landing_root}/{self.house.landing_prefix(table)}"
+        reader = self.spark.read.format("binaryFile").option("recursiveFileLookup", "true")
+        try:
+            files = reader.load(path).select("path", "content")
+        except Exception as error:  # AnalysisException: the prefix does not exist (yet)
+            if "PATH_NOT_FOUND" in str(error) or "Path does not exist" in str(error):
+                return
+            raise
+        for row in files.orderBy("path").toLocalIterator():
+            yield row.path, bytes(row.content)
+
+    def _virtual(self, table: Table) -> bool:
+        """A landing table that is its files (Glue, the embedded stack), not an Iceberg copy."""
+        return table.is_landing_files and not self.materialize_landing
+
+    # ------------------------------------------------------------------ write-audit-publish
+
+    def stage(self, table: Table, rows) -> Staged:
+        if self._virtual(table):
+            arrow = rows.toArrow() if hasattr(rows, "toArrow") else rows
+            return Staged(table, arrow.num_rows, None, handle=arrow)
+        identifier = self._ensure(table)
+        self._sql(f"ALTER TABLE {identifier} DROP BRANCH IF EXISTS {STAGE_BRANCH}")  # left by a killed run
+        self._sql(f"ALTER TABLE {identifier} CREATE BRANCH {STAGE_BRANCH}")
+        from pyspark.sql import functions as F
+
+        self._frame(table, rows).writeTo(f"{identifier}.branch_{STAGE_BRANCH}").overwrite(F.lit(True))
+        staged_id, staged_rows = self._head(identifier, STAGE_BRANCH)
+        return Staged(table, staged_rows, staged_id, handle=identifier)
+
+    def staged_rows(self, staged: Staged):
+        if staged.snapshot_id is None and not isinstance(staged.handle, str):
+            return staged.handle  # a landing table's accepted records
+        return self.spark.table(f"{staged.handle}.branch_{STAGE_BRANCH}")
+
+    def publish(self, staged: Staged) -> Written:
+        if isinstance(staged.handle, str):
+            identifier = staged.handle
+            self._sql(
+                f"CALL {self.catalog_name}.system.fast_forward("
+                f"table => '{identifier}', branch => 'main', to => '{STAGE_BRANCH}')"
+            )
+            self._sql(f"ALTER TABLE {identifier} DROP BRANCH IF EXISTS {STAGE_BRANCH}")
+        return Written(rows=staged.rows, snapshot_id=staged.snapshot_id)
+
+    def discard(self, staged: Staged) -> None:
+        if isinstance(staged.handle, str):
+            self._sql(f"ALTER TABLE {staged.handle} DROP BRANCH IF EXISTS {STAGE_BRANCH}")
+
+    def replace(self, table: Table, rows) -> Written:
+        if self._virtual(table):
+            return Written(self.stage(table, rows).rows, None)
+        from pyspark.sql import functions as F
+
+        identifier = self._ensure(table)
+        self._frame(table, rows).writeTo(identifier).overwrite(F.lit(True))
+        snapshot_id, count = self._head(identifier, "main")
+        return Written(rows=count, snapshot_id=snapshot_id)
+
+    # ------------------------------------------------------------------ maintenance (Iceberg's procedures)
+
+    def expire_snapshots(self, keep: int | None = None) -> int:
+        """Expire all but each table's newest `keep` snapshots and delete the files only they used;
+        returns how many files went. Branch heads are never expired."""
+        keep = self.house.keep_snapshots if keep is None else keep
+        removed = 0
+        for identifier in self._existing():
+            if self._count(f"SELECT count(*) FROM {identifier}.snapshots") <= keep:
+                continue
+            row = self._sql(
+                f"CALL {self.catalog_name}.system.expire_snapshots(table => '{identifier}', "
+                f"older_than => TIMESTAMP '{_now_sql()}', retain_last => {keep})"
+            ).first()
+            removed += sum(v for k, v in row.asDict().items() if k.startswith("deleted_") and v)
+        return removed
+
+    def remove_orphan_files(self) -> int:
+        """Delete the files a killed run wrote but never committed; returns how many went.
+
+        Iceberg's DeleteOrphanFiles action, listing S3 through S3FileIO (`usePrefixListing`: no
+        Hadoop S3 filesystem here) and taking every file older than now: only safe while no other
+        writer is between writing and committing, so the pipeline calls it holding the run lock.
+        (The SQL procedure refuses an interval under 24 hours.)
+        """
+        jvm, session = self.spark._jvm, self.spark._jsparkSession
+        actions = jvm.org.apache.iceberg.spark.actions.SparkActions.get(session)
+        removed = 0
+        for identifier in self._existing():
+            iceberg_table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(session, identifier)
+            action = actions.deleteOrphanFiles(iceberg_table).usePrefixListing(True)
+            result = action.olderThan(int(time.time() * 1000)).execute()
+            removed += sum(1 for _ in result.orphanFileLocations())
+        return removed
+
+    # ------------------------------------------------------------------ helpers
+
+    def prepare(self) -> None:
+        """Create the namespace (neither the REST nor the Glue catalog creates it on its own)."""
+        self._sql(f"CREATE NAMESPACE IF NOT EXISTS {self.catalog_name}.{self.house.namespace}")
+
+    def _ensure(self, table: Table) -> str:
+        identifier = self.identifier(table)
+        columns = ", ".join(
+            f"`{c.name}` {_SQL_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in table.columns
+        )
+        comment = table.description.replace("'", "''")
+        self._sql(
+            f"CREATE TABLE IF NOT EXISTS {identifier} ({columns}) USING iceberg "
+            f"LOCATION '{self.house.table_location(table)}' COMMENT '{comment}' "
+            "TBLPROPERTIES ('format-version' = '2')"
+        )
+        existing = [f.name for f in self.spark.table(identifier).schema.fields]
+        if existing != table.column_names:
+            raise RuntimeError(
+                f"{identifier} has columns {existing}, but catalog/tables.toml declares {table.column_names}: "
+                "drop the table (or rebuild the stack) so the next run creates it as declared"
+            )
+        return identifier
+
+    def _frame(self, table: Table, rows):
+        if hasattr(rows, "toArrow"):
+            return rows
+        return spark_frame(self.spark, table, rows)
+
+    def _head(self, identifier: str, branch: str) -> tuple[int | None, int]:
+        ref = self._sql(f"SELECT snapshot_id FROM {identifier}.refs WHERE name = '{branch}'").first()
+        if ref is None:
+            return None, 0
+        summary = self._sql(
+            f"SELECT summary['total-records'] AS rows FROM {identifier}.snapshots WHERE snapshot_id = {ref.snapshot_id}"
+        ).first()
+        return ref.snapshot_id, int(summary.rows) if summary and summary.rows is not None else 0
+
+    def _existing(self) -> list[str]:
+        names = {
+            row.tableName for row in self._sql(f"SHOW TABLES IN {self.catalog_name}.{self.house.namespace}").collect()
+        }
+        return [self.identifier(t) for t in self.house.queryable.values() if t.name in names]
+
+    def _count(self, query: str) -> int:
+        return self._sql(query).first()[0]
+
+    def _sql(self, statement: str):
+        return self.spark.sql(statement)
+
+
+def _now_sql() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() + 1))

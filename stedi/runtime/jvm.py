@@ -1,0 +1,225 @@
+"""The JVM jars Spark needs for Iceberg, resolved from Maven Central and checked against a lock.
+
+jvm/pom.xml declares them once; jvm/jars.lock holds each file's SHA-256 as computed from the real
+download (`make lock-jars` rewrites it), and the Docker image checks the same lock. On first use
+Maven resolves the jars into its local repository (outside the checkout: ~/.m2 unless Maven is
+told otherwise), with a progress line; every file is checked against the lock before Spark loads
+it, and the check is remembered by size and modification time, so later starts cost nothing.
+Where Maven is not installed, Spark's own resolver (`spark.jars.packages`, Ivy) fetches the same
+coordinates into the cache directory and the files are checked after it has run. With neither a
+cached copy nor a way to download, JarsUnavailable says in one sentence what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from stedi.runtime import settings
+
+CENTRAL = "https://repo1.maven.org/maven2"
+
+
+class JarsUnavailable(RuntimeError):
+    """The jars are neither cached nor downloadable here; the message says what is missing."""
+
+
+class JarMismatch(RuntimeError):
+    """A resolved jar is not the file the lock names (its SHA-256 differs)."""
+
+
+@dataclass(frozen=True)
+class LockedJar:
+    sha256: str
+    file: str
+    url: str
+
+    @property
+    def coordinates(self) -> str:
+        """group:artifact:version, from the Maven Central URL."""
+        path = self.url.removeprefix(CENTRAL + "/").split("/")
+        return f"{'.'.join(path[:-3])}:{path[-3]}:{path[-2]}"
+
+
+def pom() -> Path:
+    return settings.project_root() / "jvm" / "pom.xml"
+
+
+def lock_file() -> Path:
+    return settings.project_root() / "jvm" / "jars.lock"
+
+
+def locked(path: Path | None = None) -> list[LockedJar]:
+    """The lock's entries: `<sha256>  <file>  <url>` per line, `#` comments."""
+    entries = []
+    for line in (path or lock_file()).read_text().splitlines():
+        fields = line.split()
+        if fields and not line.startswith("#"):
+            entries.append(LockedJar(*fields[:3]))
+    return entries
+
+
+def cache_dir() -> Path:
+    """Where resolution results live (STEDI_CACHE, else ~/.cache/stedi): never in the checkout."""
+    base = os.environ.get("STEDI_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "stedi"
+    return Path(base)
+
+
+def iceberg_jars(progress=None) -> list[Path] | None:
+    """The locked jars as verified local files; None when only Spark's own resolver can fetch them
+    (no Maven here: use `spark_packages()` and `verify_ivy()`). Raises JarsUnavailable or JarMismatch."""
+    jars = locked()
+    record = cache_dir() / "jvm-classpath.json"
+    known = _load(record)
+    if known.get("lock") == _digest(lock_file()) and _unchanged(known.get("files", {})):
+        return [Path(p) for p in known["files"]]
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        return None
+    paths = _maven_classpath(mvn, jars, progress)
+    files = verify(jars, paths)
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"lock": _digest(lock_file()), "files": files}))
+    return [Path(p) for p in files]
+
+
+def spark_packages() -> dict[str, str]:
+    """Spark settings that make Spark itself (Ivy) fetch the locked coordinates into the cache."""
+    return {
+        "spark.jars.packages": ",".join(j.coordinates for j in locked()),
+        "spark.jars.ivy": str(cache_dir() / "ivy"),
+    }
+
+
+def verify_ivy() -> None:
+    """After Spark's resolver ran: the files it fetched are the locked ones."""
+    fetched = sorted((cache_dir() / "ivy" / "jars").glob("*.jar"))
+    by_name = {}
+    for jar in locked():
+        group = jar.coordinates.split(":")[0]
+        by_name[jar.file] = next((p for p in fetched if p.name == f"{group}_{jar.file}"), None)
+    missing = [name for name, path in by_name.items() if path is None]
+    if missing:
+        raise JarsUnavailable(f"Spark's resolver did not fetch {', '.join(missing)} into {cache_dir() / 'ivy'}")
+    verify(locked(), [str(p) for p in by_name.values()])
+
+
+def verify(jars: list[LockedJar], paths: list[str]) -> dict[str, list]:
+    """Each locked jar's file among `paths`, its SHA-256 checked; {path: [size, mtime_ns]}."""
+    files = {}
+    for jar in jars:
+        path = next((Path(p) for p in paths if Path(p).name.endswith(jar.file)), None)
+        if path is None or not path.is_file():
+            raise JarsUnavailable(f"{jar.file} was not resolved (looked in {', '.join(paths) or 'nothing'})")
+        digest = sha256(path)
+        if digest != jar.sha256:
+            raise JarMismatch(
+                f"{path} has SHA-256 {digest}, but jvm/jars.lock pins {jar.sha256}: delete the file and run "
+                "again to download it afresh, or `make lock-jars` if the version was changed on purpose"
+            )
+        stat = path.stat()
+        files[str(path)] = [stat.st_size, stat.st_mtime_ns]
+    return files
+
+
+def write_lock(progress=print) -> Path:
+    """Resolve jvm/pom.xml with Maven and write jvm/jars.lock from the files it downloaded."""
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise JarsUnavailable("`make lock-jars` needs Apache Maven (mvn) on the PATH")
+    paths = _maven_classpath(mvn, None, progress)
+    lines = [
+        "# The JVM jars of jvm/pom.xml: <sha256>  <file>  <url>, computed from the files Maven downloaded.",
+        "# Checked by stedi/runtime/jvm.py before Spark loads them, and by docker/spark/Dockerfile.",
+        "# Regenerate with: make lock-jars",
+    ]
+    for path in sorted(Path(p) for p in paths):
+        relative = path.as_posix().split("/repository/", 1)[1]
+        lines.append(f"{sha256(path)}  {path.name}  {CENTRAL}/{relative}")
+    lock_file().write_text("\n".join(lines) + "\n")
+    progress(f"wrote {lock_file()} ({len(paths)} jars)")
+    return lock_file()
+
+
+def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress) -> list[str]:
+    output = cache_dir() / "jvm-classpath.txt"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if progress and jars:
+        progress(f"resolving {len(jars)} JVM jars with Maven ({', '.join(j.file for j in jars)}); the first time "
+                 "this downloads about 110 MB from Maven Central")
+    started = time.perf_counter()
+    command = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom()), "dependency:build-classpath",
+               f"-Dmdep.outputFile={output}"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        reason = _maven_reason(result.stdout + result.stderr)
+        raise JarsUnavailable(
+            f"the Iceberg jars for Spark are not cached here and Maven could not fetch them from Maven Central "
+            f"({reason}); command: {' '.join(command)}"
+        )
+    paths = [p for p in output.read_text().strip().split(os.pathsep) if p]
+    if progress and jars:
+        progress(f"resolved the JVM jars in {time.perf_counter() - started:.1f}s")
+    return paths
+
+
+def _maven_reason(text: str) -> str:
+    errors = [line.removeprefix("[ERROR]").strip() for line in text.splitlines() if line.startswith("[ERROR]")]
+    reason = next((e for e in errors if e), text.strip().splitlines()[-1] if text.strip() else "no output")
+    return re.sub(r"\s+", " ", reason)[:300]
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _unchanged(files: dict[str, list]) -> bool:
+    if not files:
+        return False
+    for path, (size, mtime) in files.items():
+        try:
+            stat = os.stat(path)
+        except OSError:
+            return False
+        if (stat.st_size, stat.st_mtime_ns) != (size, mtime):
+            return False
+    return True
+
+
+def _load(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m stedi.runtime.jvm lock` (make lock-jars) or `resolve` (prints the verified jars)."""
+    import sys
+
+    command = (argv if argv is not None else sys.argv[1:]) or ["resolve"]
+    if command[0] == "lock":
+        write_lock()
+    else:
+        for path in iceberg_jars(print) or []:
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

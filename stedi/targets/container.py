@@ -1,0 +1,244 @@
+"""The pipeline inside the Docker stack's Spark container.
+
+The docker target (stedi/targets/docker.py) uploads the landing files to the stack's S3 bucket,
+then runs `stedi pipeline --target docker --key-stdin --summary -` in the Spark container. There
+the docker target opens the run here (`open_run`): the same landing step and five jobs as on the
+embedded stack, through the same gate flow, with Spark's own Iceberg catalog (`container_runtime`):
+the catalog named in spark-defaults.conf (`glue_catalog`, the Iceberg REST catalog), so table
+identifiers are those of AWS Glue.
+
+The landing JSON is copied from S3 into the container (boto3) and read by Spark from `file://`:
+Spark reads `s3a://` only with hadoop-aws and the 600 MB AWS SDK bundle, which the image does not
+carry (Iceberg's own S3FileIO, from iceberg-aws-bundle, serves the tables). On AWS Glue the jobs
+read `s3://` directly; nothing here runs there.
+
+Also the Spark container's health check (`--check`) and the Spark half of `make smoke` (`--smoke`).
+Nothing at module level imports Spark: the health check must answer in well under a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+STAGING = Path("/tmp/stedi-landing")
+CONTAINER_DOCS = "/tmp/stedi/data-docs"  # where the gates write the Data Docs inside the container
+SMOKE_NAMESPACE = "stedi_smoke"
+SMOKE_TABLE = "spark_check"
+
+
+def conf_dir() -> Path:
+    """Where spark-submit reads spark-defaults.conf (SPARK_CONF_DIR, else $SPARK_HOME/conf)."""
+    if os.environ.get("SPARK_CONF_DIR"):
+        return Path(os.environ["SPARK_CONF_DIR"])
+    return Path(os.environ.get("SPARK_HOME", "/opt/spark")) / "conf"
+
+
+def spark_defaults(path: Path | None = None) -> dict[str, str]:
+    """A spark-defaults.conf as a dict: `key value` per line (or `key=value`), `#` comments."""
+    path = path or conf_dir() / "spark-defaults.conf"
+    conf = {}
+    for raw in path.read_text().splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            key, value = _PROPERTY.match(line).groups()
+            conf[key] = value.strip()
+    return conf
+
+
+_PROPERTY = re.compile(r"([^\s=:]+)\s*[=:\s]?\s*(.*)$")  # Java properties: key, then = : or blanks
+
+
+@dataclass(frozen=True)
+class CatalogConf:
+    """The default Iceberg catalog of a Spark configuration, and the S3 it writes to."""
+
+    name: str
+    uri: str
+    warehouse: str
+    s3_endpoint: str
+    access_key: str
+    secret_key: str
+    region: str
+    path_style: bool
+
+    @classmethod
+    def from_conf(cls, get: Callable[[str], str | None]) -> CatalogConf:
+        """`get` is `dict.get` over spark-defaults.conf, or a live session's `spark.conf.get`."""
+        name = get("spark.sql.defaultCatalog")
+        if not name or name == "spark_catalog":
+            raise LookupError("spark.sql.defaultCatalog does not name an Iceberg catalog")
+        prefix = f"spark.sql.catalog.{name}."
+
+        def option(key: str) -> str:
+            value = get(prefix + key)
+            if value is None:
+                raise LookupError(f"Spark configuration lacks {prefix}{key}")
+            return value
+
+        glue = get(prefix + "glue.endpoint")  # Iceberg's GlueCatalog (the embedded stack's, in the tests)
+        return cls(
+            name=name,
+            uri=glue if glue and get(prefix + "uri") is None else option("uri"),
+            warehouse=option("warehouse"),
+            s3_endpoint=option("s3.endpoint"),
+            access_key=option("s3.access-key-id"),
+            secret_key=option("s3.secret-access-key"),
+            region=option("client.region"),
+            path_style=option("s3.path-style-access").lower() == "true",
+        )
+
+    def s3_client(self):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.s3_endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=Config(s3={"addressing_style": "path" if self.path_style else "auto"}),
+        )
+
+
+def _session_getter(spark) -> Callable[[str], str | None]:
+    return lambda key: spark.conf.get(key, None)
+
+
+def stage_landing(s3_client, dest: Path = STAGING, house=None) -> Path:
+    """Copy every landing object from the bucket into `dest`, laid out like the bucket.
+
+    `dest` is emptied first, so files deleted from the landing zone do not linger.
+    """
+    from stedi.tables import lakehouse
+
+    house = house or lakehouse()
+    if dest.exists():
+        shutil.rmtree(dest)
+    for table in house.zone("landing"):
+        prefix = house.landing_prefix(table)
+        pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=house.bucket, Prefix=prefix)
+        for page in pages:
+            for obj in page.get("Contents", []):
+                key = obj["Key"]
+                if key.endswith("/"):
+                    continue
+                target = dest / key
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3_client.download_file(house.bucket, key, str(target))
+    return dest
+
+
+def prepare(spark, catalog: str, namespace: str) -> None:
+    """The REST catalog (JDBC backed) creates no namespace on its own."""
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
+
+
+def container_runtime(
+    app: str, params, *, gates: bool = True, spark=None, landing_root: str | None = None, progress=None
+):
+    """The docker target's runtime, inside the Spark container: the session spark-defaults.conf
+    configures, Spark's Iceberg catalog, the landing files copied from the stack's bucket, and
+    the quality gate (its Data Docs under /tmp/stedi/data-docs, copied to the host after a run)."""
+    from pyspark.sql import SparkSession
+
+    from stedi.gates.gate import new_gate
+    from stedi.lakehouse.spark_io import SparkCatalogIO
+    from stedi.tables import lakehouse
+    from stedi.targets.base import Runtime
+
+    progress = progress or (lambda line: None)
+    house = lakehouse()
+    spark = spark or SparkSession.builder.appName(app).getOrCreate()
+    conf = CatalogConf.from_conf(_session_getter(spark))
+    if landing_root is None:
+        landing_root = stage_landing(conf.s3_client(), STAGING, house).as_uri()
+        progress(f"staged s3://{house.bucket} landing files in the container")
+    io = SparkCatalogIO(spark, conf.name, landing_root, materialize_landing=True)
+    io.prepare()
+    landing = Path(landing_root.removeprefix("file://")) if landing_root.startswith("file:") else None
+    gate = new_gate(params, io, landing, docs_dir=Path(CONTAINER_DOCS), spark=spark) if gates else None
+    facts = {"target": "docker", "catalog": conf.name, "catalog_uri": conf.uri, "warehouse": conf.warehouse}
+    return Runtime("docker", spark, io, params, gate, facts=facts)
+
+
+@contextmanager
+def open_run(request, progress, spark=None):
+    """A pipeline run in the container: the Spark session and the stack's landing files."""
+    from stedi.runtime.params import JobParams
+
+    progress("starting Spark in the container (local[2])")
+    params = JobParams.from_settings(request.policy)
+    yield container_runtime("stedi-pipeline", params, gates=request.gates, spark=spark, progress=progress)
+
+
+def smoke(spark=None) -> dict:
+    """Spark's half of `make smoke`: write a 3-row Iceberg table and read it back."""
+    from pyspark.sql import SparkSession
+
+    spark = spark or SparkSession.builder.appName("stedi-smoke").getOrCreate()
+    conf = CatalogConf.from_conf(_session_getter(spark))
+    prepare(spark, conf.name, SMOKE_NAMESPACE)
+    identifier = f"{conf.name}.{SMOKE_NAMESPACE}.{SMOKE_TABLE}"
+    frame = spark.createDataFrame([(1, "one"), (2, "two"), (3, "three")], "id INT, label STRING")
+    frame.writeTo(identifier).using("iceberg").tableProperty("format-version", "2").createOrReplace()
+    rows = spark.table(identifier).count()
+    location = spark.sql(f"SELECT file_path FROM {identifier}.files LIMIT 1").first().file_path
+    return {"table": identifier, "rows": rows, "data_file": location}
+
+
+def check(conf_path: Path | None = None) -> str | None:
+    """The container's health check: None when healthy, else the reason."""
+    conf_path = conf_path or conf_dir() / "spark-defaults.conf"
+    try:
+        conf = CatalogConf.from_conf(spark_defaults(conf_path).get)
+    except (OSError, LookupError) as error:
+        return f"Spark configuration: {error}"
+    jars = Path(os.environ.get("SPARK_HOME", "/opt/spark")) / "jars"
+    lock = conf_path.parent / "jars.lock"
+    if lock.exists():
+        for line in lock.read_text().splitlines():
+            fields = line.split()
+            if len(fields) >= 2 and not line.startswith("#") and not (jars / fields[1]).exists():
+                return f"{fields[1]} is missing from {jars}"
+    try:
+        with urllib.request.urlopen(f"{conf.uri.rstrip('/')}/v1/config", timeout=5) as response:
+            if response.status != 200:
+                return f"the Iceberg catalog at {conf.uri} answered HTTP {response.status}"
+    except (urllib.error.URLError, OSError) as error:
+        return f"the Iceberg catalog at {conf.uri} does not answer: {error}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stedi.targets.container", description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--check", action="store_true", help="health check of the Spark container")
+    mode.add_argument("--smoke", action="store_true", help="write and read back a small Iceberg table")
+    args = parser.parse_args(argv)
+
+    if args.check:
+        problem = check()
+        if problem:
+            print(f"unhealthy: {problem}", file=sys.stderr)
+            return 1
+        return 0
+    from stedi.runtime.progress import SUMMARY_MARK
+
+    print(SUMMARY_MARK + json.dumps(smoke()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""The `docker` target: the Docker Compose stack (LocalStack S3, an Iceberg REST catalog, a Spark
+container, Trino standing in for Athena), driven from the host.
+
+A run uploads the landing files to the stack's bucket, then runs the same landing step and five
+jobs, through the same gate flow, inside the Spark container (stedi/targets/container.py), where
+this target's runtime is Spark's Iceberg catalog `glue_catalog` as spark-defaults.conf names it.
+Also the command line docker/compose.mk calls (`python -m stedi.targets.docker ...`): standard
+library only at module level, so `make up` can check for an engine before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stedi.targets.base import Runtime, TargetError
+from stedi.targets.compose import (
+    CATALOG,
+    NOT_UP,
+    SERVICES,
+    TRINO_USER,
+    DockerStackError,
+    catalog_url,
+    compose_available,
+    compose_command,
+    down,
+    engine_available,
+    is_up,
+    require_engine,
+    s3_client,
+    s3_endpoint,
+    service_states,
+    status_lines,
+    trino_url,
+    unhealthy,
+    up,
+)
+from stedi.targets.container import CONTAINER_DOCS
+from stedi.targets.rest_catalog import message, reconcile, request_json
+
+IN_CONTAINER_ENV = "STEDI_CONTAINER"  # set to "spark" in the Spark image (docker/spark/Dockerfile)
+
+
+class DockerTarget:
+    name = "docker"
+
+    def running(self) -> bool:
+        return is_up()
+
+    def status_lines(self) -> list[str]:
+        return status_lines()
+
+    def stop(self) -> bool:
+        if not (engine_available() and compose_available() and service_states()):
+            return False
+        down()
+        return True
+
+    def docs_dir(self) -> Path:
+        from stedi.runtime import settings
+
+        return settings.docs_dir()
+
+    @property
+    def delegates(self) -> bool:
+        """From the host, runs happen in the Spark container; inside it, here."""
+        return os.environ.get(IN_CONTAINER_ENV) != "spark"
+
+    def delegate(self, request, progress) -> dict:
+        """Upload the landing files to the stack's bucket and run `stedi pipeline` in the Spark
+        container; returns the run summary (the embedded pipeline's shape)."""
+        from stedi.datasets import synthetic
+        from stedi.intake import quarantine
+        from stedi.lakehouse import landing
+        from stedi.runtime import settings
+        from stedi.tables import lakehouse
+
+        if not is_up():
+            raise DockerStackError(NOT_UP)
+        house = lakehouse()
+        key = settings.pseudonym_key()
+        endpoint = s3_endpoint()
+        progress(
+            f"Docker stack up: LocalStack S3 {endpoint}, Iceberg REST catalog {catalog_url()}, Trino {trino_url()}"
+        )
+        reconcile(house.namespace, progress)
+        source = synthetic.landing_of(request, progress)
+        landing.upload(Path(source), s3_client(endpoint), progress)
+        progress(f"running the landing step and the five jobs in the Spark container (catalog {CATALOG})")
+        ceiling = quarantine.max_share(house, request.max_quarantine)  # the host's setting, environment included
+        command = ["stedi", "pipeline", "--target", "docker", "--policy", request.policy]
+        command += ["--max-quarantine", str(ceiling), "--summary", "-", "--key-stdin"]
+        command += [] if request.gates else ["--no-gates"]
+        # The key goes through stdin: neither the host's process list nor the container's env shows it.
+        result = subprocess.run(
+            compose_command("exec", "-T", "spark", *command),
+            input=key.hex() + "\n",
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._copy_docs(progress)
+        if result.returncode != 0:
+            raise DockerStackError(
+                f"the pipeline failed in the Spark container (exit {result.returncode}): its log is above"
+            )
+        summary = summary_from(result.stdout)
+        summary.update(target="docker", landing_dir=str(source), s3_endpoint=endpoint)
+        return summary
+
+    def _copy_docs(self, progress) -> None:
+        """The container's Data Docs to the host's docs directory (`stedi docs --target docker`)."""
+        dest = self.docs_dir()
+        dest.mkdir(parents=True, exist_ok=True)
+        copied = subprocess.run(
+            compose_command("cp", f"spark:{CONTAINER_DOCS}/.", str(dest)), capture_output=True, text=True
+        )
+        if copied.returncode == 0:
+            progress(f"Data Docs copied from the Spark container to {dest}")
+
+    def open_run(self, request, progress):
+        """Inside the Spark container (where `delegate` sends the run)."""
+        self._require_container()
+        from stedi.targets.container import open_run
+
+        return open_run(request, progress)
+
+    def runtime(self, app: str, params, **options) -> Runtime:
+        """Inside the Spark container: Spark's Iceberg catalog as spark-defaults.conf configures it."""
+        self._require_container()
+        from stedi.targets.container import container_runtime
+
+        return container_runtime(app, params, **options)
+
+    def _require_container(self) -> None:
+        if os.environ.get(IN_CONTAINER_ENV) != "spark":
+            raise TargetError(
+                "the docker target's jobs run inside its Spark container: `stedi pipeline --target docker`, "
+                "or `docker compose exec spark spark-submit spark_jobs/<job>.py`"
+            )
+
+    def trino_query(self, sql: str) -> tuple[list[str], list[list]]:
+        return trino_query(sql)
+
+
+def summary_from(stdout: str) -> dict:
+    from stedi.runtime.progress import SUMMARY_MARK
+
+    lines = [line for line in stdout.splitlines() if line.startswith(SUMMARY_MARK)]
+    if not lines:
+        raise DockerStackError("the Spark container printed no run summary: its log is above")
+    return json.loads(lines[-1][len(SUMMARY_MARK) :])
+
+
+def trino_query(
+    sql: str, catalog: str = CATALOG, schema: str | None = None, timeout: float = 300
+) -> tuple[list[str], list[list]]:
+    """Run one statement on the stack's Trino over its HTTP protocol; returns (columns, rows)."""
+    from stedi.tables import lakehouse
+
+    headers = {
+        "X-Trino-User": TRINO_USER,
+        "X-Trino-Catalog": catalog,
+        "X-Trino-Schema": schema or lakehouse().namespace,
+        "Content-Type": "text/plain",
+    }
+    status, page = request_json("POST", f"{trino_url()}/v1/statement", sql.encode(), headers)
+    columns: list[str] = []
+    rows: list[list] = []
+    deadline = time.monotonic() + timeout
+    while True:
+        if status != 200:
+            raise DockerStackError(f"Trino answered HTTP {status}: {message(page) or page}")
+        if "error" in page:
+            raise DockerStackError(f"Trino: {page['error'].get('message', page['error'])}")
+        columns = columns or [c["name"] for c in page.get("columns", [])]
+        rows.extend(page.get("data", []))
+        if "nextUri" not in page:
+            return columns, rows
+        if time.monotonic() > deadline:
+            raise DockerStackError(f"Trino did not finish within {timeout:.0f}s: {sql}")
+        status, page = request_json("GET", page["nextUri"], headers={"X-Trino-User": TRINO_USER})
+
+
+def smoke(progress=print) -> None:
+    """Check every path of the running stack: S3 from the host, the catalog, Spark writing an
+    Iceberg table through the catalog to S3, and Trino reading and dropping it."""
+    from stedi.tables import lakehouse
+    from stedi.targets.container import SMOKE_NAMESPACE
+
+    house = lakehouse()
+    require_engine()
+    failing = unhealthy(service_states())
+    if failing:
+        raise DockerStackError(f"not healthy: {', '.join(failing)}; start the stack with `make up`")
+    progress(f"ok  services healthy: {', '.join(SERVICES)}")
+    client = s3_client()
+    client.head_bucket(Bucket=house.bucket)
+    progress(f"ok  S3 bucket s3://{house.bucket} at {s3_endpoint()}")
+    status, config = request_json("GET", f"{catalog_url()}/v1/config")
+    if status != 200:
+        raise DockerStackError(f"the Iceberg catalog answered HTTP {status}")
+    progress(f"ok  Iceberg REST catalog at {catalog_url()}")
+    result = subprocess.run(
+        compose_command("exec", "-T", "spark", "python", "-m", "stedi.targets.container", "--smoke"),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise DockerStackError(f"Spark could not write an Iceberg table (exit {result.returncode}): its log is above")
+    spark_side = summary_from(result.stdout)
+    progress(f"ok  Spark wrote {spark_side['table']} ({spark_side['rows']} rows, files in {spark_side['data_file']})")
+    _, rows = trino_query(f"SELECT count(*) FROM {spark_side['table']}")
+    if rows != [[spark_side["rows"]]]:
+        raise DockerStackError(f"Trino counted {rows} rows in {spark_side['table']}, Spark wrote {spark_side['rows']}")
+    progress(f"ok  Trino reads {spark_side['table']}: {rows[0][0]} rows")
+    trino_query(f"DROP TABLE {spark_side['table']}")
+    trino_query(f"DROP SCHEMA {CATALOG}.{SMOKE_NAMESPACE}")
+    progress("ok  Trino dropped the smoke table: the Docker stack works end to end")
+
+
+# ---------------------------------------------------------------- command line (docker/compose.mk)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stedi.targets.docker", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("check-engine", help="fail with one sentence unless a Docker engine and Compose v2 answer")
+    commands.add_parser("up", help="build and start the stack, wait until healthy")
+    down_cmd = commands.add_parser("down", help="stop the stack")
+    down_cmd.add_argument("--volumes", action="store_true", help="also delete the catalog's volume")
+    down_cmd.add_argument("--if-up", action="store_true", help="do nothing (and succeed) when no stack runs")
+    commands.add_parser("status", help="show the services and their health")
+    commands.add_parser("smoke", help="check every path of the running stack")
+    args = parser.parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (DockerStackError, ValueError) as error:
+        print(f"stedi: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args) -> int:
+    if args.command == "check-engine":
+        require_engine()
+    elif args.command == "up":
+        from stedi.tables import lakehouse
+
+        up()
+        reconcile(lakehouse().namespace)
+        print("\n".join(status_lines()))
+        print(
+            "The Docker stack is up: `stedi pipeline --target docker` runs the jobs in its Spark container "
+            "(and `make pipeline` while the embedded stack is down); `make smoke` checks it."
+        )
+    elif args.command == "down":
+        if args.if_up and not (engine_available() and compose_available() and service_states()):
+            return 0
+        down(volumes=args.volumes)
+        print("Docker stack stopped" + (" and its catalog volume deleted" if args.volumes else ""))
+    elif args.command == "status":
+        print("\n".join(status_lines()))
+    elif args.command == "smoke":
+        smoke()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The `embedded` target: one emulator on 127.0.0.1 serving S3 and the Glue Data Catalog API
+(stedi/targets/embedded_stack.py), with Spark in this process. Nothing else to install.
+
+Opening a run takes the run lock, checks Java and the disk, starts the stack if needed, uploads
+the landing files, starts Spark once (with Iceberg's Spark runtime) and tidies what an interrupted
+run left; stedi/pipeline.py then runs every table through its quality gate, and a green run is
+recorded, so `make deploy` may promote exactly that code.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from pathlib import Path
+
+from stedi.datasets import synthetic
+from stedi.gates.gate import new_gate
+from stedi.lakehouse import landing as landing_zone
+from stedi.lakehouse.landing import LandingReader
+from stedi.lakehouse.pyiceberg_io import EmbeddedIO
+from stedi.lakehouse.spark_io import SparkCatalogIO
+from stedi.runtime import preflight, runlock, settings
+from stedi.runtime.jvm import JarsUnavailable
+from stedi.runtime.params import JobParams, RunRequest
+from stedi.runtime.retry import retry
+from stedi.runtime.spark import has_iceberg, iceberg_session, local_session
+from stedi.tables import lakehouse
+from stedi.targets import embedded_stack
+from stedi.targets.base import Runtime, TargetError
+from stedi.targets.embedded_stack import CATALOG_NAME
+
+
+class EmbeddedTarget:
+    name = "embedded"
+
+    def running(self) -> bool:
+        return embedded_stack.current() is not None
+
+    def status_lines(self) -> list[str]:
+        return embedded_stack.status_lines()
+
+    def stop(self) -> bool:
+        """Stop the emulator and discard the tables (waiting for a running pipeline first)."""
+        with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
+            return embedded_stack.down()
+
+    def docs_dir(self) -> Path:
+        return settings.docs_dir()
+
+    def stack(self) -> embedded_stack.Stack:
+        """The running stack (its endpoint, keys and catalog), for the query engine."""
+        return embedded_stack.require()
+
+    delegates = False
+
+    @contextmanager
+    def open_run(self, request: RunRequest, progress):
+        """Everything a pipeline run needs, held for the run: the run lock, a checked machine, the
+        stack, the landing files in the bucket, Spark, the table I/O and the gate.
+
+        One pipeline at a time writes a lakehouse (stedi.runtime.runlock); a second one waits or refuses.
+        """
+        with runlock.hold(
+            settings.state_home(), "stedi pipeline", wait_seconds=runlock.default_wait(), progress=progress
+        ):
+            yield self._prepare(request, progress)
+
+    def delegate(self, request: RunRequest, progress) -> dict:
+        raise TargetError("the embedded target runs here: `stedi.pipeline.execute` opens the run")
+
+    def _prepare(self, request: RunRequest, progress) -> Runtime:
+        from stedi.gates.green import code_digest, record_green
+
+        preflight.check_java()
+        params = JobParams.from_settings(request.policy)
+        source = synthetic.landing_of(request, progress)
+        preflight.check_warehouse_space(source, settings.state_home())
+        lake = embedded_stack.up()
+        progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
+        copies = retry(
+            lambda: landing_zone.upload(
+                source, lake.s3_client(), progress, digests=settings.state_home() / "landing-md5.json"
+            ),
+            what="S3 emulator",
+            progress=progress,
+        )
+        digest = code_digest()  # of the code as it starts, in case it is edited during the run
+        progress("starting Spark (local[2])")
+        runtime = self.runtime(
+            "stedi-pipeline",
+            params,
+            gates=request.gates,
+            landing=source,
+            local_copies=copies,
+            table_io=request.table_io,
+            progress=progress,
+        )
+        progress(f"table I/O: {describe(runtime.io)}")
+        expired = runtime.io.expire_snapshots()
+        if expired:
+            progress(f"expired snapshots beyond the newest {lakehouse().keep_snapshots} per table ({expired} files)")
+        # Files no snapshot refers to: written by a run killed before its commit, or left by an expiry
+        # of snapshots off main's line (a dropped stage: apache/iceberg#12819). After the expiry, so
+        # that nothing it leaves outlives this run.
+        orphans = runtime.io.remove_orphan_files()
+        if orphans:
+            progress(f"removed {orphans} files no snapshot refers to (an interrupted run's, or expired stages')")
+        runtime.facts = {
+            "target": self.name,
+            "table_io": "spark" if isinstance(runtime.io, SparkCatalogIO) else "pyiceberg",
+            "landing_dir": str(source),
+            "s3_endpoint": lake.endpoint,
+            "orphan_files_removed": orphans,
+            "expired_files_removed": expired,
+        }
+        # every gate passed: this code may be promoted to AWS (`make deploy`)
+        runtime.after_green = lambda: {"green_record": str(record_green(request.policy, digest=digest))}
+        return runtime
+
+    def runtime(
+        self,
+        app: str,
+        params: JobParams,
+        *,
+        gates: bool = True,
+        landing: Path | None = None,
+        local_copies=None,
+        table_io: str | None = None,
+        progress=None,
+    ) -> Runtime:
+        """A local[2] Spark session, the table I/O on the running stack, and the quality gate.
+
+        The table I/O is Iceberg's Spark catalog `glue_catalog` on the emulator's Glue API, the
+        code path of AWS Glue; where its jars cannot be had (offline, nothing cached) the pyiceberg
+        bridge takes over, saying why (settings.table_io).
+        """
+        progress = progress or (lambda line: None)
+        stack = embedded_stack.require()
+        landing_files = LandingReader(stack, local_copies=local_copies)
+        kind = settings.table_io(table_io)
+        spark = self._session(app, kind, progress)
+        if kind != "pyiceberg" and has_iceberg(spark):
+            spark = iceberg_session(
+                spark, CATALOG_NAME, stack.spark_catalog_properties(), stack.spark_system_properties()
+            )
+            io = SparkCatalogIO(
+                spark, CATALOG_NAME, f"s3://{stack.bucket}", materialize_landing=False, landing_files=landing_files
+            )
+            io.prepare()
+        else:
+            io = EmbeddedIO(spark, stack, landing_files=landing_files)
+        gate = new_gate(params, io, landing, docs_dir=settings.docs_dir(), spark=spark) if gates else None
+        return Runtime(self.name, spark, io, params, gate)
+
+    def _session(self, app: str, kind: str, progress):
+        if kind == "pyiceberg":
+            return local_session(app, iceberg=False)
+        try:
+            return local_session(app, iceberg=True, progress=progress)
+        except JarsUnavailable as missing:
+            if kind == "spark":
+                raise
+            progress(
+                f"warning: {missing}. The embedded stack runs on the pyiceberg bridge instead "
+                f"({settings.TABLE_IO_ENV}=pyiceberg chooses it without trying)"
+            )
+            return local_session(app, iceberg=False)
+
+
+def describe(io) -> str:
+    if isinstance(io, SparkCatalogIO):
+        return f"Spark's Iceberg catalog {io.catalog_name} (GlueCatalog on the emulator's Glue API, S3FileIO)"
+    return "the pyiceberg bridge (pyiceberg's GlueCatalog on the emulator; Spark computes)"

@@ -1,0 +1,322 @@
+"""The embedded stack: one emulator process on loopback serving S3 and the Glue Data Catalog API.
+
+The emulator (moto server) answers S3 and Glue on one port, so the catalog is the same kind as on
+AWS Glue 6.0: Iceberg's GlueCatalog (Spark) and pyiceberg's GlueCatalog write Iceberg tables
+registered as Glue tables, and the landing tables are Glue JSON tables over the landing prefixes,
+registered as `make deploy` registers them on AWS. The emulator keeps everything in memory, so
+tables and files live and die together; the state file records the process and its port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from stedi.runtime import settings
+from stedi.tables import lakehouse
+
+HOST = "127.0.0.1"
+ACCESS_KEY = "test"  # the emulator's dummy credentials; never real ones
+SECRET_KEY = "test"
+STATE_FILE = "stack.json"
+STALE_FILES = (STATE_FILE, "catalog.db")  # catalog.db: the SQLite catalog of earlier versions
+CATALOG_NAME = "glue_catalog"  # the Iceberg catalog's name, as on AWS Glue (Spark and pyiceberg)
+
+
+class StackError(RuntimeError):
+    """The embedded stack cannot start or is not running; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Stack:
+    home: Path
+    port: int
+    pid: int
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def catalog_uri(self) -> str:
+        return f"Glue Data Catalog API {self.endpoint}"
+
+    @property
+    def bucket(self) -> str:
+        return lakehouse().bucket
+
+    @property
+    def access_key(self) -> str:
+        return ACCESS_KEY
+
+    @property
+    def secret_key(self) -> str:
+        return SECRET_KEY
+
+    def client(self, service: str):
+        import boto3
+
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=lakehouse().region,
+        )
+
+    def s3_client(self):
+        return self.client("s3")
+
+    def arrow_fs(self):
+        from pyarrow import fs
+
+        return fs.S3FileSystem(
+            access_key=self.access_key,
+            secret_key=self.secret_key,
+            region=lakehouse().region,
+            scheme="http",
+            endpoint_override=f"{HOST}:{self.port}",
+            force_virtual_addressing=False,
+        )
+
+    def iceberg_properties(self) -> dict[str, str]:
+        """pyiceberg's GlueCatalog on the emulator."""
+        house = lakehouse()
+        return {
+            "glue.endpoint": self.endpoint,
+            "glue.region": house.region,
+            "glue.access-key-id": self.access_key,
+            "glue.secret-access-key": self.secret_key,
+            "warehouse": f"s3://{self.bucket}/{house.warehouse_prefix}",
+            "s3.endpoint": self.endpoint,
+            "s3.access-key-id": self.access_key,
+            "s3.secret-access-key": self.secret_key,
+            "s3.region": house.region,
+            "s3.force-virtual-addressing": "false",
+        }
+
+    def spark_catalog_properties(self) -> dict[str, str]:
+        """Spark's `glue_catalog` as on AWS Glue 6.0 (GlueCatalog, S3FileIO), pointed at the emulator."""
+        house = lakehouse()
+        return {
+            "catalog-impl": "org.apache.iceberg.aws.glue.GlueCatalog",
+            "glue.endpoint": self.endpoint,
+            "io-impl": "org.apache.iceberg.aws.s3.S3FileIO",
+            "s3.endpoint": self.endpoint,
+            "s3.path-style-access": "true",
+            "s3.access-key-id": self.access_key,
+            "s3.secret-access-key": self.secret_key,
+            "client.region": house.region,
+            "warehouse": f"s3://{self.bucket}/{house.warehouse_prefix}",
+            # Other processes write this lakehouse too (a job under spark-submit, the next pipeline):
+            # read each table's current metadata rather than a copy cached for 30 s.
+            "cache-enabled": "false",
+        }
+
+    def spark_system_properties(self) -> dict[str, str]:
+        """Iceberg's Glue client takes its credentials from the AWS SDK's chain: here, JVM properties."""
+        return {"aws.accessKeyId": self.access_key, "aws.secretAccessKey": self.secret_key}
+
+    def catalog(self):
+        from pyiceberg.catalog.glue import GlueCatalog
+
+        return GlueCatalog(CATALOG_NAME, **self.iceberg_properties())
+
+    def metadata_locations(self) -> dict[str, str]:
+        """Table name -> the metadata file the catalog points at, for every Iceberg table written so far."""
+        pages = self.client("glue").get_paginator("get_tables").paginate(DatabaseName=lakehouse().namespace)
+        return {
+            table["Name"]: table["Parameters"]["metadata_location"]
+            for page in pages
+            for table in page["TableList"]
+            if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
+            and table["Parameters"].get("metadata_location")
+        }
+
+
+def up(home: Path | None = None, *, port: int | None = None) -> Stack:
+    """The running stack, started if needed. Idempotent: a healthy stack is reused."""
+    home = home or settings.state_home()
+    running = current(home)
+    if running:
+        return running
+    home.mkdir(parents=True, exist_ok=True)
+    _discard_stale_state(home)
+    stack = _start_emulator(home, port or _requested_port())
+    stack.s3_client().create_bucket(Bucket=stack.bucket)
+    _register_catalog(stack)
+    (home / STATE_FILE).write_text(json.dumps({"port": stack.port, "pid": stack.pid}))
+    return stack
+
+
+def current(home: Path | None = None) -> Stack | None:
+    """The stack recorded in `home` if its emulator still answers, else None."""
+    home = home or settings.state_home()
+    try:
+        state = json.loads((home / STATE_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    stack = Stack(home=home, port=state["port"], pid=state["pid"])
+    if _is_our_emulator(stack) and _healthy(stack.endpoint):
+        return stack
+    return None
+
+
+def require(home: Path | None = None) -> Stack:
+    stack = current(home)
+    if stack is None:
+        raise StackError("the embedded stack is not running: start it with `stedi up` or run `make pipeline`")
+    return stack
+
+
+def down(home: Path | None = None) -> bool:
+    """Stop the emulator and forget the catalog. Returns whether anything was running."""
+    home = home or settings.state_home()
+    stack = current(home)
+    if stack:
+        os.kill(stack.pid, signal.SIGTERM)
+        _wait_for_exit(stack.pid)
+    _discard_stale_state(home)
+    return stack is not None
+
+
+def _register_catalog(stack: Stack) -> None:
+    """The Glue database and the landing tables (JSON over the landing prefixes), as on AWS."""
+    from stedi.lakehouse.glue_tables import DATABASE_DESCRIPTION, landing_table_input
+
+    house = lakehouse()
+    glue = stack.client("glue")
+    glue.create_database(DatabaseInput={"Name": house.namespace, "Description": DATABASE_DESCRIPTION})
+    for table in house.zone("landing"):
+        glue.create_table(DatabaseName=house.namespace, TableInput=landing_table_input(table, house, stack.bucket))
+
+
+def _requested_port() -> int:
+    """A fixed port if the user asked for one, else 0 (any free port)."""
+    value = os.environ.get("STEDI_S3_PORT", "0")
+    try:
+        return int(value)
+    except ValueError:
+        raise StackError(f"STEDI_S3_PORT must be a port number, not {value!r}") from None
+
+
+def _start_emulator(home: Path, port: int) -> Stack:
+    fixed = port != 0
+    attempts = 1 if fixed else 3
+    for _ in range(attempts):
+        chosen = port if fixed else _free_port()
+        if fixed and not _port_is_free(chosen):
+            raise StackError(
+                f"port {chosen} on {HOST} is already in use by another process: "
+                "unset STEDI_S3_PORT to let the stack pick a free port, or choose another"
+            )
+        log = open(home / "s3-emulator.log", "ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(chosen)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives the CLI: tables stay queryable until `down`
+        )
+        stack = Stack(home=home, port=chosen, pid=process.pid)
+        if _wait_healthy(stack, process):
+            return stack
+        process.kill()
+    raise StackError(f"the S3 emulator did not start; its log is {home / 's3-emulator.log'}")
+
+
+def _wait_healthy(stack: Stack, process: subprocess.Popen, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False  # lost a race for the port, or failed to import
+        if _healthy(stack.endpoint):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _healthy(endpoint: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _is_our_emulator(stack: Stack) -> bool:
+    """After a reboot the recorded pid may belong to an unrelated process."""
+    try:
+        cmdline = Path(f"/proc/{stack.pid}/cmdline").read_bytes().split(b"\0")
+    except FileNotFoundError:
+        if sys.platform.startswith("linux"):
+            return False
+        return _pid_alive(stack.pid)  # no /proc (macOS): the health check decides
+    return b"moto.server" in cmdline and str(stack.port).encode() in cmdline
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _wait_for_exit(pid: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _pid_alive(pid):
+        _reap(pid)
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def _reap(pid: int) -> None:
+    """When this process started the emulator, collect its exit so it is not a zombie."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def _discard_stale_state(home: Path) -> None:
+    for name in STALE_FILES:
+        (home / name).unlink(missing_ok=True)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+def status_lines(home: Path | None = None) -> list[str]:
+    stack = current(home)
+    if stack is None:
+        return ["embedded stack: not running"]
+    return [
+        f"embedded stack: running (pid {stack.pid})",
+        f"  S3 emulator : {stack.endpoint}  bucket s3://{stack.bucket}",
+        f"  catalog     : {stack.catalog_uri}",
+    ]

@@ -1,0 +1,345 @@
+"""Benchmarks, run by `make bench`; figures are medians of runs made side by side.
+
+`scale` (what `make bench` runs): the embedded pipeline and the same five transformations as
+plain SQL in DuckDB (stedi/baseline.py), over the same synthetic landing data at 1x, 10x and
+100x the starter data's size (1k, 10k and 100k customers). The pipeline runs in one warm
+process (Spark started once, as `make pipeline` does; the cold start is measured apart on the
+starter data), without its quality gates, which `gates` prices; DuckDB runs in a process of
+its own so its peak memory is its own. Each run's table counts are checked against the
+generator's expected counts, so a fast wrong answer cannot pass. Writes build/bench/
+results.json, results.md and scale.svg.
+
+`gates`: what the quality gates cost. The embedded pipeline runs alternately with and
+without its gates on the same landing data and the same warm Spark session (the first,
+cold run of each kind is discarded), and the medians are compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from stedi import pipeline
+from stedi.datasets import synthetic
+from stedi.runtime import settings
+from stedi.runtime.progress import Progress, table
+
+DEFAULT_OUT = settings.project_root() / "build" / "bench"
+STARTER = settings.project_root().parent / "shared" / "data" / "udacity-starter"
+
+
+def gates(landing: Path | None, policy: str, runs: int, progress) -> dict:
+
+    samples: dict[str, list[dict]] = {"with gates": [], "without gates": []}
+    for i in range(runs + 1):
+        for label, enabled in (("with gates", True), ("without gates", False)):
+            started = time.perf_counter()
+            summary = pipeline.run_embedded(landing, policy, gates=enabled)
+            wall = time.perf_counter() - started
+            gate = summary.get("gates", {})
+            if i:  # the first round warms Spark, the JVM and the emulator up
+                samples[label].append(
+                    {"wall": wall, "gates": gate.get("seconds", 0.0), "docs": gate.get("docs_seconds", 0.0)}
+                )
+            progress(f"{'warm-up' if i == 0 else f'run {i}'} {label}: {wall:.1f}s")
+    median = {
+        label: {k: statistics.median(s[k] for s in runs_) for k in ("wall", "gates", "docs")}
+        for label, runs_ in samples.items()
+    }
+    with_, without = median["with gates"]["wall"], median["without gates"]["wall"]
+    return {
+        "benchmark": "gates",
+        "landing": str(landing or "synthetic (1,000 customers)"),
+        "policy": policy,
+        "runs": runs,
+        "median_seconds": median,
+        "overhead_seconds": round(with_ - without, 2),
+        "overhead_ratio": round(with_ / without, 3),
+        "samples": samples,
+    }
+
+
+SCALES = {"1x": 1_000, "10x": 10_000, "100x": 100_000}
+POLICY = "strict"
+# The embedded pipeline's two table I/Os (stedi.runtime.settings.table_io), by engine name.
+TABLE_IOS = {"stedi spark": "spark", "stedi pyiceberg": "pyiceberg"}
+DUCKDB = "duckdb"
+
+
+def scale(scales: dict[str, int], runs: int, progress) -> dict:
+    """Both engines at each scale, side by side; medians where runs are short (under a minute)."""
+    from stedi import pipeline
+    from stedi.targets import embedded_stack as stack
+
+    measured = []
+    first = synthetic.landing_for(42, next(iter(scales.values())), progress)
+    progress("warm-up runs (Spark, the Iceberg jars and the emulator start; not measured)")
+    for table_io in TABLE_IOS.values():
+        pipeline.run_embedded(first, POLICY, gates=False, table_io=table_io)
+    for label, customers in scales.items():
+        landing = synthetic.landing_for(42, customers, progress)
+        stack.down()  # each scale starts on an empty emulator, not on the last scale's tables
+        expected = json.loads((landing / "expected_counts.json").read_text())["expected"][POLICY]
+        rows = sum(expected[t] for t in ("customer_landing", "accelerometer_landing", "step_trainer_landing"))
+        progress(f"{label}: {customers:,} customers, {rows:,} landing rows")
+        samples: dict[str, list[dict]] = {engine: [] for engine in (*TABLE_IOS, DUCKDB)}
+        for i in range(runs):  # the engines alternate, so a noisy minute hits all of them
+            for engine, table_io in TABLE_IOS.items():
+                samples[engine].append(_stedi_run(landing, expected, table_io))
+            samples[DUCKDB].append(_duckdb_run(landing, expected))
+            progress(
+                f"{label} run {i + 1}: " + ", ".join(f"{e} {s[-1]['wall_seconds']:.2f}s" for e, s in samples.items())
+            )
+            if max(s[-1]["wall_seconds"] for s in samples.values()) > 60:  # long runs are steady enough alone
+                break
+        for engine, engine_samples in samples.items():
+            measured.append(
+                {"engine": engine, "scale": label, "customers": customers, "rows": rows, **_median(engine_samples)}
+            )
+    return {"benchmark": "scale", "policy": POLICY, "machine": machine(), "measurements": measured}
+
+
+def _stedi_run(landing: Path, expected: dict, table_io: str) -> dict:
+    from stedi import pipeline
+
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        summary = pipeline.run_embedded(landing, POLICY, gates=False, table_io=table_io)
+        wall = time.perf_counter() - started
+    _check_counts(f"stedi {table_io}", summary["tables"], expected)
+    inputs = {job.name: job.inputs for job in pipeline.jobs()}
+    jobs = {
+        name: {
+            "seconds": job["seconds"],
+            "rows_in": sum(summary["tables"][t] for t in inputs[name]),
+            "rows_out": job["rows"],
+        }
+        for name, job in summary["jobs"].items()
+    }
+    landing_seconds = wall - sum(job["seconds"] for job in summary["jobs"].values())
+    return {"wall_seconds": wall, "landing_seconds": landing_seconds, "jobs": jobs, "peak_memory_bytes": memory.peak}
+
+
+def _duckdb_run(landing: Path, expected: dict) -> dict:
+    """stedi.baseline in a child process: its peak RSS is the child's own (wait4's rusage)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from pathlib import Path; from stedi.tools import baseline; "
+        f"r = baseline.run(Path(sys.argv[1]), {POLICY!r}); "
+        "print(json.dumps({'result': r, 'tables': baseline.table_rows(r)}, default=float))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, str(landing)], stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"the DuckDB baseline failed on {landing} (status {status})")
+    answer = json.loads(output.strip().splitlines()[-1])
+    _check_counts("duckdb", answer["tables"], expected)
+    result = answer["result"]
+    jobs = {
+        name: {"seconds": step["seconds"], "rows_in": step["rows_in"], "rows_out": step["rows_out"]}
+        for name, step in result.items()
+        if isinstance(step, dict) and name != "landing"
+    }
+    return {
+        "wall_seconds": result["seconds"],
+        "landing_seconds": result["landing"]["seconds"],
+        "jobs": jobs,
+        "peak_memory_bytes": usage.ru_maxrss * 1024,
+    }
+
+
+def _check_counts(engine: str, tables: dict, expected: dict) -> None:
+    wrong = {t: (tables.get(t), n) for t, n in expected.items() if t in tables and tables[t] != n}
+    if wrong:
+        raise AssertionError(f"{engine} produced wrong row counts (got, expected): {wrong}")
+
+
+def _median(samples: list[dict]) -> dict:
+    """The sample with the median wall time (whole, so its jobs add up), and every wall time."""
+    ordered = sorted(samples, key=lambda s: s["wall_seconds"])
+    middle = ordered[(len(ordered) - 1) // 2]
+    return {**middle, "runs": len(samples), "wall_samples": [round(s["wall_seconds"], 3) for s in samples]}
+
+
+class PeakMemory:
+    """The peak resident memory of this process and all its descendants (the JVM, the S3
+    emulator), sampled from /proc every 0.1 s on a background thread."""
+
+    def __init__(self, interval: float = 0.1):
+        self.interval = interval
+        self.peak = 0
+
+    def __enter__(self):
+        import threading
+
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        import os
+
+        while True:
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+            if self._stop.wait(self.interval):
+                return
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and its descendants, from /proc (0 where /proc is absent)."""
+    import os
+
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * page
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    import os
+    import platform
+    import subprocess
+
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gb": round(memory / 1e9, 1),
+        "cpu": _cpu_model(),
+        "python": platform.python_version(),
+        "java": java[0] if java else None,
+        "os": platform.platform(),
+    }
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
+def cold_start(landing: Path, progress) -> dict:
+    """`stedi pipeline` as a user runs it, in a new process (Spark start-up and gates included)."""
+    import subprocess
+    import sys
+
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [sys.executable, "-m", "stedi.cli", "pipeline", "--landing", str(landing), "--policy", POLICY],
+        capture_output=True,
+        text=True,
+    )
+    wall = time.perf_counter() - started
+    if completed.returncode:
+        raise RuntimeError(f"stedi pipeline failed: {completed.stderr[-2000:]}")
+    progress(f"cold `stedi pipeline` on {landing.name}: {wall:.1f}s")
+    return {"landing": str(landing), "policy": POLICY, "wall_seconds": round(wall, 2), "gates": True}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="stedi-bench", description=__doc__.splitlines()[0])
+    parser.add_argument("benchmark", choices=["scale", "gates"], nargs="?", default="scale")
+    parser.add_argument("--landing", type=Path, default=STARTER if STARTER.is_dir() else None)
+    parser.add_argument("--policy", default="rubric", choices=settings.POLICIES, help="gates benchmark only")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scales", default=",".join(SCALES), help="scale benchmark: which of " + ", ".join(SCALES))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--no-cold-start", action="store_true", help="scale benchmark: skip the cold run on --landing")
+    args = parser.parse_args(argv)
+    progress = Progress()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with private_lakehouse(args.out):
+        if args.benchmark == "gates":
+            return _gates_main(args, progress)
+        return _scale_main(args, progress)
+
+
+@contextmanager
+def private_lakehouse(out: Path):
+    """The benchmarks run on a stack of their own under `out/state`, started empty and stopped
+    at the end: they never replace the user's tables, and an emulator swollen by earlier runs
+    does not slow them down. The generated data sets stay there for the next benchmark."""
+    import os
+
+    from stedi.targets import embedded_stack as stack
+
+    home = out / "state"
+    saved = {name: os.environ.get(name) for name in ("STEDI_HOME", "STEDI_DOCS_DIR")}
+    os.environ.update(STEDI_HOME=str(home), STEDI_DOCS_DIR=str(out / "data-docs"))
+    stack.down(home)
+    try:
+        yield home
+    finally:
+        stack.down(home)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _scale_main(args, progress) -> int:
+    from stedi.tools import bench_report
+
+    chosen = {label: SCALES[label] for label in args.scales.split(",")}
+    result = scale(chosen, args.runs, progress)
+    if args.landing and not args.no_cold_start:
+        result["cold_start"] = cold_start(args.landing, progress)
+    (args.out / "results.json").write_text(json.dumps(result, indent=2) + "\n")
+    report = bench_report.markdown(result)
+    (args.out / "results.md").write_text(report + "\n")
+    bench_report.plot_svg(result, args.out / "scale.svg")
+    print(report)
+    print(f"\n{args.out / 'results.json'}, {args.out / 'results.md'}, {args.out / 'scale.svg'}")
+    return 0
+
+
+def _gates_main(args, progress) -> int:
+    result = gates(args.landing, args.policy, args.runs, progress)
+    (args.out / "gates.json").write_text(json.dumps(result, indent=2) + "\n")
+    m = result["median_seconds"]
+    rows = [(label, f"{v['wall']:.1f}", f"{v['gates']:.1f}", f"{v['docs']:.1f}") for label, v in m.items()]
+    print(table(rows, ("pipeline", "wall s (median)", "gates s", "data docs s")))
+    print(
+        f"\nquality gates add {result['overhead_seconds']:.1f}s "
+        f"({(result['overhead_ratio'] - 1) * 100:.0f}%) to the pipeline; {args.out / 'gates.json'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
