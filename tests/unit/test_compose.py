@@ -375,22 +375,16 @@ def test_the_dockerfile_verifies_every_jar_before_use():
     assert "SPARK_CONF_DIR=/opt/stedi-conf" in dockerfile
 
 
-def test_the_image_python_packages_are_those_of_requirements_lock():
-    locked = dict(
-        line.split("==", 1)
-        for line in (ROOT / "requirements.lock").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    )
-    locked = {k.lower().replace("_", "-"): v for k, v in locked.items()}
-    pins = [
-        line
-        for line in (DOCKER / "spark" / "requirements.txt").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-    assert pins
-    for pin in pins:
-        name, version = pin.split("==")
-        assert locked.get(name.lower()) == version, pin
+def test_the_image_installs_requirements_lock_and_everything_the_gates_need():
+    """The container runs the whole pipeline with its gates: the same pins as the embedded stack."""
+    dockerfile = DOCKERFILE.read_text()
+    assert "COPY requirements.lock /tmp/requirements.lock" in dockerfile
+    assert "pip install -r /tmp/requirements.lock" in dockerfile and "pip check" in dockerfile
+    assert "COPY expectations/ expectations/" in dockerfile  # the suites the gates run
+    locked = (ROOT / "requirements.lock").read_text()
+    for package in ("pyspark==4.1.1", "pyarrow==", "great_expectations==1.24.1", "duckdb==1.5.5", "boto3=="):
+        assert package in locked, package
+    assert "STEDI_TARGET=docker" in dockerfile and "STEDI_CONTAINER=spark" in dockerfile
 
 
 def test_the_build_context_holds_what_the_dockerfile_copies():
