@@ -25,6 +25,9 @@ from pathlib import Path
 from stedi.runtime import settings
 
 CENTRAL = "https://repo1.maven.org/maven2"
+# Pinned, so that what resolves the jars is itself a fixed version.
+DEPENDENCY_PLUGIN = "org.apache.maven.plugins:maven-dependency-plugin:3.8.1"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class JarsUnavailable(RuntimeError):
@@ -155,14 +158,16 @@ def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress) -> list[s
         progress(f"resolving {len(jars)} JVM jars with Maven ({', '.join(j.file for j in jars)}); the first time "
                  "this downloads about 110 MB from Maven Central")
     started = time.perf_counter()
-    command = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom()), "dependency:build-classpath",
+    command = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom()), f"{DEPENDENCY_PLUGIN}:build-classpath",
                f"-Dmdep.outputFile={output}"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         reason = _maven_reason(result.stdout + result.stderr)
+        wanted = ", ".join(j.file for j in jars or locked())
         raise JarsUnavailable(
-            f"the Iceberg jars for Spark are not cached here and Maven could not fetch them from Maven Central "
-            f"({reason}); command: {' '.join(command)}"
+            f"the Iceberg jars for Spark ({wanted}) are not cached here and Maven could not fetch them from "
+            f"Maven Central ({reason}; command: {' '.join(command)}): connect to Maven Central once, or run the "
+            "embedded stack on the pyiceberg bridge (STEDI_TABLE_IO=pyiceberg)"
         )
     paths = [p for p in output.read_text().strip().split(os.pathsep) if p]
     if progress and jars:
@@ -171,9 +176,11 @@ def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress) -> list[s
 
 
 def _maven_reason(text: str) -> str:
-    errors = [line.removeprefix("[ERROR]").strip() for line in text.splitlines() if line.startswith("[ERROR]")]
-    reason = next((e for e in errors if e), text.strip().splitlines()[-1] if text.strip() else "no output")
-    return re.sub(r"\s+", " ", reason)[:300]
+    lines = [_ANSI.sub("", line) for line in text.splitlines()]
+    errors = [line.removeprefix("[ERROR]").strip() for line in lines if line.startswith("[ERROR]")]
+    reason = next((e for e in errors if e), lines[-1] if lines else "no output")
+    reason = re.sub(r"\s+", " ", reason).strip()
+    return reason if len(reason) <= 400 else reason[:400].rsplit(" ", 1)[0] + " ..."
 
 
 def sha256(path: Path) -> str:
@@ -209,15 +216,22 @@ def _load(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m stedi.runtime.jvm lock` (make lock-jars) or `resolve` (prints the verified jars)."""
+    """`python -m stedi.runtime.jvm lock` (make lock-jars) or `resolve` (make jars: the verified jars)."""
     import sys
 
     command = (argv if argv is not None else sys.argv[1:]) or ["resolve"]
-    if command[0] == "lock":
-        write_lock()
-    else:
-        for path in iceberg_jars(print) or []:
-            print(path)
+    try:
+        if command[0] == "lock":
+            write_lock()
+        else:
+            jars = iceberg_jars(print)
+            if jars is None:
+                print("Maven is not installed here: Spark's own resolver fetches the jars on its first start")
+            for path in jars or []:
+                print(path)
+    except (JarsUnavailable, JarMismatch) as error:
+        print(f"stedi: error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
