@@ -200,9 +200,11 @@ class SparkCatalogIO:
         return identifier
 
     def _frame(self, table: Table, rows):
-        if hasattr(rows, "toArrow"):
-            return rows
-        return spark_frame(self.spark, table, rows)
+        """The rows to write, in at most the session's parallelism of partitions: each partition
+        writes a data file of its own, and a few files read back faster than hundreds."""
+        if not hasattr(rows, "toArrow"):
+            return spark_frame(self.spark, table, rows)
+        return rows.coalesce(self.spark.sparkContext.defaultParallelism)
 
     def _head(self, identifier: str, branch: str) -> tuple[int | None, int]:
         ref = self._sql(f"SELECT snapshot_id FROM {identifier}.refs WHERE name = '{branch}'").first()

@@ -28,6 +28,8 @@ from stedi.targets import embedded_stack
 from stedi.targets.base import Runtime, TargetError
 from stedi.targets.embedded_stack import CATALOG_NAME
 
+UNFINISHED = "run-unfinished"  # in the state home while a run is under way; left behind by a killed one
+
 
 class EmbeddedTarget:
     name = "embedded"
@@ -62,12 +64,17 @@ class EmbeddedTarget:
         with runlock.hold(
             settings.state_home(), "stedi pipeline", wait_seconds=runlock.default_wait(), progress=progress
         ):
-            yield self._prepare(request, progress)
+            unfinished = settings.state_home() / UNFINISHED
+            interrupted = unfinished.exists()  # the last run never got to its end: it may have left files
+            unfinished.parent.mkdir(parents=True, exist_ok=True)
+            unfinished.write_text("a pipeline run is under way, or was killed\n")
+            yield self._prepare(request, progress, interrupted)
+            unfinished.unlink(missing_ok=True)  # reached only when the run ended without an error
 
     def delegate(self, request: RunRequest, progress) -> dict:
         raise TargetError("the embedded target runs here: `stedi.pipeline.execute` opens the run")
 
-    def _prepare(self, request: RunRequest, progress) -> Runtime:
+    def _prepare(self, request: RunRequest, progress, interrupted: bool) -> Runtime:
         from stedi.gates.green import code_digest, record_green
 
         preflight.check_java()
@@ -75,7 +82,7 @@ class EmbeddedTarget:
         source = synthetic.landing_of(request, progress)
         preflight.check_warehouse_space(source, settings.state_home())
         lake = embedded_stack.up()
-        progress(f"embedded stack up: S3 emulator {lake.endpoint}, catalog {lake.catalog_uri}")
+        progress(f"embedded stack up: S3 and the Glue Data Catalog API at {lake.endpoint}")
         copies = retry(
             lambda: landing_zone.upload(
                 source, lake.s3_client(), progress, digests=settings.state_home() / "landing-md5.json"
@@ -98,12 +105,12 @@ class EmbeddedTarget:
         expired = runtime.io.expire_snapshots()
         if expired:
             progress(f"expired snapshots beyond the newest {lakehouse().keep_snapshots} per table ({expired} files)")
-        # Files no snapshot refers to: written by a run killed before its commit, or left by an expiry
-        # of snapshots off main's line (a dropped stage: apache/iceberg#12819). After the expiry, so
-        # that nothing it leaves outlives this run.
-        orphans = runtime.io.remove_orphan_files()
+        # Files no snapshot refers to come from a run that did not finish: killed before a commit, or
+        # stopped by a gate, whose dropped stage an expiry may leave files of (apache/iceberg#12819).
+        # Listing every table's files costs seconds, so only after such a run.
+        orphans = runtime.io.remove_orphan_files() if interrupted else 0
         if orphans:
-            progress(f"removed {orphans} files no snapshot refers to (an interrupted run's, or expired stages')")
+            progress(f"removed {orphans} files the last run, which did not finish, left unreferenced")
         runtime.facts = {
             "target": self.name,
             "table_io": "spark" if isinstance(runtime.io, SparkCatalogIO) else "pyiceberg",
