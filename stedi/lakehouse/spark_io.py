@@ -51,6 +51,7 @@ class SparkCatalogIO:
         # table -> iterable of (path, bytes); by default Spark's binaryFile source under landing_root
         self._landing_files = landing_files or self._binary_files
         self._intakes: dict[str, Intake] = {}
+        self._ensured: set[str] = set()
 
     def identifier(self, table: Table) -> str:
         return f"{self.catalog_name}.{self.house.namespace}.{table.name}"
@@ -102,8 +103,8 @@ class SparkCatalogIO:
             arrow = rows.toArrow() if hasattr(rows, "toArrow") else rows
             return Staged(table, arrow.num_rows, None, handle=arrow)
         identifier = self._ensure(table)
-        self._sql(f"ALTER TABLE {identifier} DROP BRANCH IF EXISTS {STAGE_BRANCH}")  # left by a killed run
-        self._sql(f"ALTER TABLE {identifier} CREATE BRANCH {STAGE_BRANCH}")
+        # at main's head; a branch left by a killed run is replaced
+        self._sql(f"ALTER TABLE {identifier} CREATE OR REPLACE BRANCH {STAGE_BRANCH}")
         from pyspark.sql import functions as F
 
         self._frame(table, rows).writeTo(f"{identifier}.branch_{STAGE_BRANCH}").overwrite(F.lit(True))
@@ -181,7 +182,11 @@ class SparkCatalogIO:
         self._sql(f"CREATE NAMESPACE IF NOT EXISTS {self.catalog_name}.{self.house.namespace}")
 
     def _ensure(self, table: Table) -> str:
+        """The table exists, with the declared columns (checked once per run: the run lock keeps
+        other writers out)."""
         identifier = self.identifier(table)
+        if identifier in self._ensured:
+            return identifier
         columns = ", ".join(
             f"`{c.name}` {_SQL_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in table.columns
         )
@@ -197,6 +202,7 @@ class SparkCatalogIO:
                 f"{identifier} has columns {existing}, but catalog/tables.toml declares {table.column_names}: "
                 "drop the table (or rebuild the stack) so the next run creates it as declared"
             )
+        self._ensured.add(identifier)
         return identifier
 
     def _frame(self, table: Table, rows):
@@ -207,13 +213,14 @@ class SparkCatalogIO:
         return rows.coalesce(self.spark.sparkContext.defaultParallelism)
 
     def _head(self, identifier: str, branch: str) -> tuple[int | None, int]:
-        ref = self._sql(f"SELECT snapshot_id FROM {identifier}.refs WHERE name = '{branch}'").first()
-        if ref is None:
-            return None, 0
-        summary = self._sql(
-            f"SELECT summary['total-records'] AS rows FROM {identifier}.snapshots WHERE snapshot_id = {ref.snapshot_id}"
+        """The branch's snapshot and the rows it holds (from the snapshot's summary)."""
+        head = self._sql(
+            f"SELECT r.snapshot_id, s.summary['total-records'] AS rows FROM {identifier}.refs r "
+            f"JOIN {identifier}.snapshots s ON s.snapshot_id = r.snapshot_id WHERE r.name = '{branch}'"
         ).first()
-        return ref.snapshot_id, int(summary.rows) if summary and summary.rows is not None else 0
+        if head is None:
+            return None, 0
+        return head.snapshot_id, int(head.rows) if head.rows is not None else 0
 
     def _existing(self) -> list[str]:
         names = {
