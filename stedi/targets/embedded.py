@@ -105,10 +105,11 @@ class EmbeddedTarget:
         expired = runtime.io.expire_snapshots()
         if expired:
             progress(f"expired snapshots beyond the newest {lakehouse().keep_snapshots} per table ({expired} files)")
-        # Files no snapshot refers to come from a run that did not finish: killed before a commit, or
-        # stopped by a gate, whose dropped stage an expiry may leave files of (apache/iceberg#12819).
-        # Listing every table's files costs seconds, so only after such a run.
-        orphans = runtime.io.remove_orphan_files() if interrupted else 0
+        # Files no snapshot refers to come from a run that did not finish (killed before a commit), or
+        # from an expiry of a stage that was dropped rather than published, whose files Iceberg's
+        # expiry can leave behind (apache/iceberg#12819). Listing every table's files costs seconds,
+        # so only after either.
+        orphans = runtime.io.remove_orphan_files() if interrupted or expired else 0
         if orphans:
             progress(f"removed {orphans} files the last run, which did not finish, left unreferenced")
         runtime.facts = {
