@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars pipeline bench bench-gates deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars pipeline bench bench-gates bench-queries trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -40,6 +40,18 @@ bench: $(STAMP) ## the pipeline (Spark's Iceberg catalog, the pyiceberg bridge) 
 bench-gates: $(STAMP) ## what the quality gates cost: the pipeline with and without them, side by side (RUNS=3)
 	$(BIN)/python -m stedi.tools.bench gates --runs $(or $(RUNS),3)
 
+bench-queries: $(STAMP) ## stedi query on DuckDB and on the native Trino, side by side, and Trino's start time and memory (RUNS=5)
+	$(BIN)/python -m stedi.tools.bench queries --runs $(or $(RUNS),5)
+
+trino: $(STAMP) ## start the embedded stack's Trino 476 (Athena's dialect, catalog awsdatacatalog) on 127.0.0.1
+	$(BIN)/stedi trino start
+
+trino-stop: $(STAMP) ## stop the embedded stack's Trino (make down stops it too)
+	$(BIN)/stedi trino stop
+
+trino-status: $(STAMP) ## whether the embedded stack's Trino runs, where, and on which Java
+	$(BIN)/stedi trino status
+
 deploy: $(STAMP) ## create or update the lakehouse on AWS (PLAN=1: only show; FORCE=1 LANDING= POLICY= VPC_ID= ROUTE_TABLE_ID=)
 	$(BIN)/python -m stedi.aws deploy $(if $(PLAN),--plan) $(if $(FORCE),--force) $(if $(LANDING),--landing '$(LANDING)') \
 	  $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY)) \
@@ -63,8 +75,8 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 test: $(STAMP) /usr/bin/chromium ## run the whole test suite
 	$(BIN)/pytest
 
-query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json, TARGET=)
-	$(BIN)/stedi query $(if $(TARGET),--target $(TARGET)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)','$(subst ','\'',$(value SQL))')
+query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json, TARGET=, ENGINE=duckdb|trino)
+	$(BIN)/stedi query $(if $(TARGET),--target $(TARGET)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)','$(subst ','\'',$(value SQL))')
 
 down: $(STAMP) docker-down ## stop the embedded stack (and the Docker stack if it runs)
 	$(BIN)/stedi down --target embedded
@@ -87,7 +99,7 @@ lock: ## re-pin requirements.lock from pyproject.toml in a scratch environment
 	  build/lock-venv/bin/pip freeze --exclude-editable; } > requirements.lock
 	rm -rf build/lock-venv
 
-lock-jars: $(STAMP) ## re-resolve jvm/pom.xml with Maven and rewrite jvm/jars.lock from the downloaded files
+lock-jars: $(STAMP) ## re-resolve jvm/pom.xml and jvm/trino/pom.xml with Maven and rewrite their locks from the downloaded files
 	$(BIN)/python -m stedi.runtime.jvm lock
 
 vendor-datadocs: ## re-fetch the offline Data Docs assets from npm and verify their checksums

@@ -53,13 +53,17 @@ def main(argv: list[str] | None = None) -> int:
 def _is_user_error(error: Exception) -> bool:
     from stedi.datasets.udacity import FetchError
     from stedi.lakehouse.landing import LandingError
+    from stedi.runtime.jdk import NoJdk
+    from stedi.runtime.jvm import JarMismatch, JarsUnavailable
     from stedi.runtime.preflight import PreflightError
     from stedi.runtime.retry import Unreachable
     from stedi.runtime.runlock import LakehouseBusy
     from stedi.targets.compose import DockerStackError
     from stedi.targets.embedded_stack import StackError
+    from stedi.targets.trino_server import TrinoError
 
-    known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable)
+    known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable,
+             TrinoError, NoJdk, JarsUnavailable, JarMismatch)
     return isinstance(error, (*known, FileNotFoundError, ValueError))
 
 
@@ -107,6 +111,11 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=_generate)
 
+    trino = commands.add_parser("trino", help="the embedded stack's Trino, standing in for Athena (catalog "
+                                "awsdatacatalog, on 127.0.0.1)")
+    trino.add_argument("action", choices=("start", "stop", "status"))
+    trino.set_defaults(handler=_trino)
+
     fetch = commands.add_parser("fetch-udacity", help="download the Udacity starter data and verify its checksums")
     fetch.add_argument("dest", type=Path)
     fetch.add_argument("--base-url", help="a mirror of the upstream folder (default: the public repository)")
@@ -127,6 +136,21 @@ def _up(args) -> int:
 
     embedded_stack.up()
     print("\n".join(embedded_stack.status_lines()))
+    return 0
+
+
+def _trino(args) -> int:
+    from stedi.targets import embedded_stack, trino_server
+    from stedi.targets.rule import get
+
+    if args.action == "start":
+        trino = get("embedded").trino(Progress())
+        print(f"Trino {trino_server.version()} runs at {trino.url}: stedi query --engine trino \"SELECT ...\"")
+    elif args.action == "stop":
+        print("Trino: stopped" if trino_server.stop() else "Trino: was not running")
+    else:
+        running = embedded_stack.current() is not None
+        print("\n".join(trino_server.status_lines()) if running else "embedded stack: not running")
     return 0
 
 

@@ -26,7 +26,9 @@ def pytest_configure(config):
 
 def pytest_unconfigure(config):
     from stedi.targets import embedded_stack as stack
+    from stedi.targets import trino_server
 
+    trino_server.stop()
     stack.down()
 
 

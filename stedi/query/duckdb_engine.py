@@ -250,12 +250,14 @@ class DuckDBEngine:
             while current is not None and current != -1 and current not in ancestors:
                 ancestors.add(current)
                 current = parents.get(current)
+            # As Trino (and so Athena) builds it: one row per snapshot, stamped with the snapshot's
+            # own commit time, not the snapshot log's (a staged snapshot is published later).
             con.execute(f"""CREATE TABLE {target} (made_current_at TIMESTAMPTZ, snapshot_id BIGINT,
                             parent_id BIGINT, is_current_ancestor BOOLEAN)""")
-            for entry in metadata.get("snapshot-log", []):
-                snapshot = entry["snapshot-id"]
+            for s in snapshots:
+                snapshot = s["snapshot-id"]
                 con.execute(f"INSERT INTO {target} VALUES (make_timestamptz(? * 1000), ?, ?, ?)",
-                            [entry["timestamp-ms"], snapshot, parents.get(snapshot), snapshot in ancestors])
+                            [s["timestamp-ms"], snapshot, parents.get(snapshot), snapshot in ancestors])
 
 
 def _literal(text: str) -> str:

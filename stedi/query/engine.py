@@ -1,8 +1,8 @@
 """What every query engine gives `stedi query`: one Athena statement in, one Result out.
 
-Two engines: DuckDB on the embedded stack (no Docker; Athena SQL translated with sqlglot),
-and Trino on the Docker stack (Athena SQL runs as written). `open_engine()` picks the one of
-the target the command acts on.
+Two engines: DuckDB (Athena SQL translated with sqlglot; nothing to start) and Trino (Athena SQL
+as written): on the embedded stack DuckDB by default and its native Trino on request, started on
+demand; on the Docker stack its Trino. `open_engine()` picks for the target the command acts on.
 """
 
 from __future__ import annotations
@@ -31,21 +31,27 @@ class Engine(Protocol):
     def __exit__(self, *exc) -> None: ...
 
 
-def open_engine(target, kind: str = "auto") -> Engine:
-    """The engine for the target the command acts on (stedi/targets/): DuckDB over the embedded
-    stack, Trino in the Docker stack. `kind` forces one, and must suit the target."""
+def open_engine(target, kind: str = "auto", progress=None) -> Engine:
+    """The engine for the target the command acts on (stedi/targets/): DuckDB or the native Trino
+    over the embedded stack (Trino started on demand, with `progress`), Trino in the Docker stack.
+    `kind` forces one, and must suit the target."""
     if kind not in ENGINES:
         raise QueryError(f"unknown engine {kind!r}: use one of {', '.join(ENGINES)}")
     if target.name == "embedded" and kind in ("auto", "duckdb"):
         from stedi.query.duckdb_engine import DuckDBEngine
 
         return DuckDBEngine(target.stack())
+    if target.name == "embedded" and kind == "trino":
+        from stedi.query.trino_engine import TrinoEngine
+
+        return TrinoEngine(target.trino(progress or (lambda message: None)).connection())
     if target.name == "docker" and kind in ("auto", "trino"):
         if not target.running():
             raise QueryError("the Docker stack is not running: start it with `make up`")
         from stedi.query.trino_engine import TrinoEngine
+        from stedi.targets.compose import trino_connection
 
-        return TrinoEngine(target.trino_query)
+        return TrinoEngine(trino_connection())
     if target.name == "aws":
         raise QueryError("stedi query reads the local stacks; on AWS use Athena (workgroup stedi, `make deploy`)")
     engine = {"embedded": "duckdb", "docker": "trino"}[target.name]

@@ -14,7 +14,8 @@ and then walks the tree:
 * `date_diff` counts whole units in Trino; DuckDB's `date_diff` counts unit boundaries, its
   `date_sub` counts whole units: it becomes `date_sub`. `date_add` on a DATE stays a DATE.
   `regexp_extract` with no match is NULL in Trino, '' in DuckDB: guarded. `CAST(double AS
-  varchar)` (Trino writes 1.5E0) and `typeof` are refused.
+  varchar)` (Trino writes 1.5E0), `typeof` and the estimates `approx_distinct` and
+  `approx_percentile` (DuckDB's estimators are not Trino's) are refused.
 * `FOR VERSION AS OF` / `FOR TIMESTAMP AS OF` and Athena's `"<table>$snapshots"` /
   `"<table>$history"` become references to relations that the engine creates (TableRef).
 
@@ -477,6 +478,12 @@ def _check_and_rewrite(tree, sql: str, line_offset: int, origin: str) -> None:
                              f"(DuckDB): {hint}")
         elif isinstance(node, exp.Typeof):
             refuse(node, "typeof() names types differently in DuckDB (VARCHAR, not varchar)")
+        elif isinstance(node, (exp.ApproxDistinct, exp.ApproxQuantile)):
+            name = "approx_distinct" if isinstance(node, exp.ApproxDistinct) else "approx_percentile"
+            instead = ("count(DISTINCT ...) for the exact figure" if name == "approx_distinct"
+                       else "--engine trino for Trino's estimate")
+            refuse(node, f"{name}() is an estimate, and DuckDB's estimator is not Trino's: on the same rows "
+                         f"they answer differently; use {instead}")
         elif isinstance(node, (exp.Cast, exp.TryCast)) and node.to.is_type(*exp.DataType.TEXT_TYPES):
             if numeric_kind(node.this) == "double":
                 refuse(node, "CAST of a double to varchar has no faithful translation: Trino writes "

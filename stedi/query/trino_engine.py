@@ -1,32 +1,34 @@
-"""The Docker stack's engine: Trino, which speaks Athena's dialect, so nothing is translated.
+"""The Trino engine: Athena's own dialect, so statements run as written.
 
-Statements go to the Docker stack's Trino (catalog `glue_catalog`, schema `stedi`) through the
-docker target's `trino_query`. Athena's
-catalog name `awsdatacatalog` is mapped to the stack's catalog.
+Two Trinos: the embedded stack's native one (stedi/targets/trino_server.py), whose catalog is
+named `awsdatacatalog` as in Athena, and the Docker stack's, whose catalog is `glue_catalog`
+(Athena's catalog name is mapped to it). Both are reached with the `trino` client.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from functools import partial
 
 from stedi.query.errors import QueryError
 from stedi.query.result import Result
 from stedi.query.schema import CATALOG as ATHENA_CATALOG
+from stedi.targets.trino_client import TrinoFailed, execute
 
 
 class TrinoEngine:
     name = "trino"
 
-    def __init__(self, query=None):
-        from stedi.targets import compose as docker_stack
-
-        self._query = query or docker_stack.trino_query
-        self._catalog = docker_stack.CATALOG
+    def __init__(self, connection: dict | None = None, *, query=None):
+        """`connection`: what `trino.dbapi.connect` takes (its `catalog` is the session's default);
+        `query(sql) -> (columns, types, rows)` replaces the client where a test has no Trino."""
+        self._query = query or partial(execute, connection)
+        self._catalog = (connection or {}).get("catalog", ATHENA_CATALOG)
 
     def translate(self, sql: str) -> str:
-        """Athena's catalog name replaced by the stack's; the statement is otherwise as written."""
-        if not re.search(ATHENA_CATALOG, sql, re.IGNORECASE):
+        """Athena's catalog name replaced by the server's, if it differs; otherwise as written."""
+        if self._catalog == ATHENA_CATALOG or not re.search(ATHENA_CATALOG, sql, re.IGNORECASE):
             return sql
         import sqlglot
         from sqlglot import exp
@@ -45,11 +47,12 @@ class TrinoEngine:
         started = time.perf_counter()
         statement = self.translate(sql.strip().rstrip(";"))
         try:
-            columns, rows = self._query(statement)
-        except RuntimeError as error:  # the Docker stack's errors, in one sentence
+            columns, types, rows = self._query(statement)
+        except TrinoFailed as error:
             prefix = f"{origin}: " if origin else ""
             raise QueryError(f"{prefix}{error}") from None
-        return Result(list(columns), [tuple(r) for r in rows], [], time.perf_counter() - started, statement, sql)
+        return Result(list(columns), [tuple(r) for r in rows], list(types), time.perf_counter() - started,
+                      statement, sql)
 
     def close(self) -> None:
         pass

@@ -1,7 +1,9 @@
-"""The JVM jars Spark needs for Iceberg, resolved from Maven Central and checked against a lock.
+"""The JVM parts, resolved from Maven Central and checked against a lock: the jars Spark needs for
+Iceberg, and the Trino server that stands in for Athena.
 
-jvm/pom.xml declares them once; jvm/jars.lock holds each file's SHA-256 as computed from the real
-download (`make lock-jars` rewrites it), and the Docker image checks the same lock. On first use
+Each is a Bundle: a pom declares it once (jvm/pom.xml for Spark, jvm/trino/pom.xml for Trino) and
+a lock holds each file's SHA-256 as computed from the real download (`make lock-jars` rewrites
+both); the Docker image checks the same Spark lock. On first use
 Maven resolves the jars into its local repository (outside the checkout: ~/.m2 unless Maven is
 told otherwise), with a progress line; every file is checked against the lock before Spark loads
 it, and the check is remembered by size and modification time, so later starts cost nothing.
@@ -39,6 +41,29 @@ class JarMismatch(RuntimeError):
 
 
 @dataclass(frozen=True)
+class Bundle:
+    """A set of Maven artifacts declared in one pom and pinned by one lock file (under jvm/)."""
+
+    name: str
+    pom: str
+    lock: str
+    what: str  # for messages: "the Iceberg jars for Spark"
+    size: str  # for the first download's progress line
+    plural: bool = True
+
+    def pom_path(self) -> Path:
+        return settings.project_root() / "jvm" / self.pom
+
+    def lock_path(self) -> Path:
+        return settings.project_root() / "jvm" / self.lock
+
+
+ICEBERG = Bundle("iceberg", "pom.xml", "jars.lock", "the Iceberg jars for Spark", "about 110 MB")
+TRINO = Bundle("trino", "trino/pom.xml", "trino/server.lock", "the Trino server", "about 820 MB", plural=False)
+BUNDLES = (ICEBERG, TRINO)
+
+
+@dataclass(frozen=True)
 class LockedJar:
     sha256: str
     file: str
@@ -52,11 +77,11 @@ class LockedJar:
 
 
 def pom() -> Path:
-    return settings.project_root() / "jvm" / "pom.xml"
+    return ICEBERG.pom_path()
 
 
 def lock_file() -> Path:
-    return settings.project_root() / "jvm" / "jars.lock"
+    return ICEBERG.lock_path()
 
 
 def locked(path: Path | None = None) -> list[LockedJar]:
@@ -78,19 +103,57 @@ def cache_dir() -> Path:
 def iceberg_jars(progress=None) -> list[Path] | None:
     """The locked jars as verified local files; None when only Spark's own resolver can fetch them
     (no Maven here: use `spark_packages()` and `verify_ivy()`). Raises JarsUnavailable or JarMismatch."""
-    jars = locked()
-    record = cache_dir() / "jvm-classpath.json"
+    return resolve(ICEBERG, progress, without_maven=lambda jars, progress: None)
+
+
+def trino_server(progress=None) -> Path:
+    """The verified Trino server tarball. Without Maven it is downloaded from the lock's URL into
+    the cache directory (and checked the same way)."""
+    (tarball,) = resolve(TRINO, progress, without_maven=_download)
+    return tarball
+
+
+def resolve(bundle: Bundle, progress=None, *, without_maven) -> list[Path] | None:
+    """A bundle's locked files as verified local paths, resolved by Maven on first use (the check is
+    remembered by size and mtime). `without_maven(jars, progress)` gives the paths where Maven is
+    not installed, or None."""
+    jars = locked(bundle.lock_path())
+    record = cache_dir() / ("jvm-classpath.json" if bundle is ICEBERG else f"jvm-{bundle.name}.json")
     known = _load(record)
-    if known.get("lock") == _digest(lock_file()) and _unchanged(known.get("files", {})):
+    if known.get("lock") == _digest(bundle.lock_path()) and _unchanged(known.get("files", {})):
         return [Path(p) for p in known["files"]]
     mvn = shutil.which("mvn")
-    if mvn is None:
+    paths = _maven_classpath(mvn, jars, progress, bundle) if mvn else without_maven(jars, progress)
+    if paths is None:
         return None
-    paths = _maven_classpath(mvn, jars, progress)
-    files = verify(jars, paths)
+    files = verify(jars, paths, bundle)
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"lock": _digest(lock_file()), "files": files}))
+    record.write_text(json.dumps({"lock": _digest(bundle.lock_path()), "files": files}))
     return [Path(p) for p in files]
+
+
+def _download(jars: list[LockedJar], progress) -> list[str]:
+    """Maven Central over HTTPS, straight from the lock's URLs (no Maven installed)."""
+    import urllib.request
+
+    folder = cache_dir() / "downloads"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for jar in jars:
+        target = folder / jar.file
+        if not target.is_file() or sha256(target) != jar.sha256:
+            if progress:
+                progress(f"downloading {jar.url} (Maven is not installed)")
+            partial = target.with_suffix(target.suffix + ".part")
+            try:
+                with urllib.request.urlopen(jar.url, timeout=60) as response, open(partial, "wb") as out:
+                    shutil.copyfileobj(response, out, 1 << 20)
+            except OSError as error:
+                raise JarsUnavailable(f"{jar.file} is not cached here and could not be downloaded from {jar.url} "
+                                      f"({error}): connect to Maven Central once") from None
+            partial.replace(target)
+        paths.append(str(target))
+    return paths
 
 
 def spark_packages() -> dict[str, str]:
@@ -114,7 +177,7 @@ def verify_ivy() -> None:
     verify(locked(), [str(p) for p in by_name.values()])
 
 
-def verify(jars: list[LockedJar], paths: list[str]) -> dict[str, list]:
+def verify(jars: list[LockedJar], paths: list[str], bundle: Bundle = ICEBERG) -> dict[str, list]:
     """Each locked jar's file among `paths`, its SHA-256 checked; {path: [size, mtime_ns]}."""
     files = {}
     for jar in jars:
@@ -124,7 +187,7 @@ def verify(jars: list[LockedJar], paths: list[str]) -> dict[str, list]:
         digest = sha256(path)
         if digest != jar.sha256:
             raise JarMismatch(
-                f"{path} has SHA-256 {digest}, but jvm/jars.lock pins {jar.sha256}: delete the file and run "
+                f"{path} has SHA-256 {digest}, but jvm/{bundle.lock} pins {jar.sha256}: delete the file and run "
                 "again to download it afresh, or `make lock-jars` if the version was changed on purpose"
             )
         stat = path.stat()
@@ -132,46 +195,49 @@ def verify(jars: list[LockedJar], paths: list[str]) -> dict[str, list]:
     return files
 
 
-def write_lock(progress=print) -> Path:
-    """Resolve jvm/pom.xml with Maven and write jvm/jars.lock from the files it downloaded."""
+def write_lock(progress=print, bundle: Bundle = ICEBERG) -> Path:
+    """Resolve the bundle's pom with Maven and write its lock from the files it downloaded."""
     mvn = shutil.which("mvn")
     if mvn is None:
         raise JarsUnavailable("`make lock-jars` needs Apache Maven (mvn) on the PATH")
-    paths = _maven_classpath(mvn, None, progress)
+    paths = _maven_classpath(mvn, None, progress, bundle)
     lines = [
-        "# The JVM jars of jvm/pom.xml: <sha256>  <file>  <url>, computed from the files Maven downloaded.",
-        "# Checked by stedi/runtime/jvm.py before Spark loads them, and by docker/spark/Dockerfile.",
+        f"# The JVM files of jvm/{bundle.pom}: <sha256>  <file>  <url>, computed from the files Maven downloaded.",
+        "# Checked by stedi/runtime/jvm.py before they are used"
+        + (", and by docker/spark/Dockerfile." if bundle is ICEBERG else "."),
         "# Regenerate with: make lock-jars",
     ]
     for path in sorted(Path(p) for p in paths):
         relative = path.as_posix().split("/repository/", 1)[1]
         lines.append(f"{sha256(path)}  {path.name}  {CENTRAL}/{relative}")
-    lock_file().write_text("\n".join(lines) + "\n")
-    progress(f"wrote {lock_file()} ({len(paths)} jars)")
-    return lock_file()
+    bundle.lock_path().write_text("\n".join(lines) + "\n")
+    progress(f"wrote {bundle.lock_path()} ({len(paths)} files)")
+    return bundle.lock_path()
 
 
-def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress) -> list[str]:
-    output = cache_dir() / "jvm-classpath.txt"
+def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress, bundle: Bundle = ICEBERG) -> list[str]:
+    output = cache_dir() / ("jvm-classpath.txt" if bundle is ICEBERG else f"jvm-{bundle.name}.txt")
     output.parent.mkdir(parents=True, exist_ok=True)
     if progress and jars:
-        progress(f"resolving {len(jars)} JVM jars with Maven ({', '.join(j.file for j in jars)}); the first time "
-                 "this downloads about 110 MB from Maven Central")
+        progress(f"resolving {bundle.what} with Maven ({', '.join(j.file for j in jars)}); the first time "
+                 f"this downloads {bundle.size} from Maven Central")
     started = time.perf_counter()
-    command = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(pom()), f"{DEPENDENCY_PLUGIN}:build-classpath",
-               f"-Dmdep.outputFile={output}"]
+    command = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(bundle.pom_path()),
+               f"{DEPENDENCY_PLUGIN}:build-classpath", f"-Dmdep.outputFile={output}"]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         reason = _maven_reason(result.stdout + result.stderr)
-        wanted = ", ".join(j.file for j in jars or locked())
+        wanted = ", ".join(j.file for j in jars or []) or bundle.pom
+        fallback = (", or run the embedded stack on the pyiceberg bridge (STEDI_TABLE_IO=pyiceberg)"
+                    if bundle is ICEBERG else "")
         raise JarsUnavailable(
-            f"the Iceberg jars for Spark ({wanted}) are not cached here and Maven could not fetch them from "
-            f"Maven Central ({reason}; command: {' '.join(command)}): connect to Maven Central once, or run the "
-            "embedded stack on the pyiceberg bridge (STEDI_TABLE_IO=pyiceberg)"
+            f"{bundle.what} ({wanted}) {'are' if bundle.plural else 'is'} not cached here and Maven could not "
+            f"fetch {'them' if bundle.plural else 'it'} from "
+            f"Maven Central ({reason}; command: {' '.join(command)}): connect to Maven Central once{fallback}"
         )
     paths = [p for p in output.read_text().strip().split(os.pathsep) if p]
     if progress and jars:
-        progress(f"resolved the JVM jars in {time.perf_counter() - started:.1f}s")
+        progress(f"resolved {bundle.what} in {time.perf_counter() - started:.1f}s")
     return paths
 
 
@@ -216,13 +282,17 @@ def _load(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m stedi.runtime.jvm lock` (make lock-jars) or `resolve` (make jars: the verified jars)."""
+    """`python -m stedi.runtime.jvm lock` (make lock-jars), `resolve` (make jars: the verified jars) or
+    `trino` (the verified Trino server tarball)."""
     import sys
 
     command = (argv if argv is not None else sys.argv[1:]) or ["resolve"]
     try:
         if command[0] == "lock":
-            write_lock()
+            for bundle in BUNDLES:
+                write_lock(bundle=bundle)
+        elif command[0] == "trino":
+            print(trino_server(print))
         else:
             jars = iceberg_jars(print)
             if jars is None:

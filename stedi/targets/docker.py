@@ -15,7 +15,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from stedi.targets.base import Runtime, TargetError
@@ -23,7 +22,6 @@ from stedi.targets.compose import (
     CATALOG,
     NOT_UP,
     SERVICES,
-    TRINO_USER,
     DockerStackError,
     catalog_url,
     compose_available,
@@ -36,12 +34,13 @@ from stedi.targets.compose import (
     s3_endpoint,
     service_states,
     status_lines,
+    trino_connection,
     trino_url,
     unhealthy,
     up,
 )
 from stedi.targets.container import CONTAINER_DOCS
-from stedi.targets.rest_catalog import message, reconcile, request_json
+from stedi.targets.rest_catalog import reconcile, request_json
 
 IN_CONTAINER_ENV = "STEDI_CONTAINER"  # set to "spark" in the Spark image (docker/spark/Dockerfile)
 
@@ -156,34 +155,15 @@ def summary_from(stdout: str) -> dict:
     return json.loads(lines[-1][len(SUMMARY_MARK) :])
 
 
-def trino_query(
-    sql: str, catalog: str = CATALOG, schema: str | None = None, timeout: float = 300
-) -> tuple[list[str], list[list]]:
-    """Run one statement on the stack's Trino over its HTTP protocol; returns (columns, rows)."""
-    from stedi.tables import lakehouse
+def trino_query(sql: str) -> tuple[list[str], list[tuple]]:
+    """Run one statement on the stack's Trino (the `trino` client); returns (columns, rows)."""
+    from stedi.targets.trino_client import TrinoFailed, execute
 
-    headers = {
-        "X-Trino-User": TRINO_USER,
-        "X-Trino-Catalog": catalog,
-        "X-Trino-Schema": schema or lakehouse().namespace,
-        "Content-Type": "text/plain",
-    }
-    status, page = request_json("POST", f"{trino_url()}/v1/statement", sql.encode(), headers)
-    columns: list[str] = []
-    rows: list[list] = []
-    deadline = time.monotonic() + timeout
-    while True:
-        if status != 200:
-            raise DockerStackError(f"Trino answered HTTP {status}: {message(page) or page}")
-        if "error" in page:
-            raise DockerStackError(f"Trino: {page['error'].get('message', page['error'])}")
-        columns = columns or [c["name"] for c in page.get("columns", [])]
-        rows.extend(page.get("data", []))
-        if "nextUri" not in page:
-            return columns, rows
-        if time.monotonic() > deadline:
-            raise DockerStackError(f"Trino did not finish within {timeout:.0f}s: {sql}")
-        status, page = request_json("GET", page["nextUri"], headers={"X-Trino-User": TRINO_USER})
+    try:
+        columns, _, rows = execute(trino_connection(), sql)
+    except TrinoFailed as error:
+        raise DockerStackError(str(error)) from None
+    return columns, rows
 
 
 def smoke(progress=print) -> None:
@@ -215,7 +195,7 @@ def smoke(progress=print) -> None:
     spark_side = summary_from(result.stdout)
     progress(f"ok  Spark wrote {spark_side['table']} ({spark_side['rows']} rows, files in {spark_side['data_file']})")
     _, rows = trino_query(f"SELECT count(*) FROM {spark_side['table']}")
-    if rows != [[spark_side["rows"]]]:
+    if rows != [(spark_side["rows"],)]:
         raise DockerStackError(f"Trino counted {rows} rows in {spark_side['table']}, Spark wrote {spark_side['rows']}")
     progress(f"ok  Trino reads {spark_side['table']}: {rows[0][0]} rows")
     trino_query(f"DROP TABLE {spark_side['table']}")

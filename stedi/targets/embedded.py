@@ -24,7 +24,7 @@ from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.retry import retry
 from stedi.runtime.spark import has_iceberg, iceberg_session, local_session
 from stedi.tables import lakehouse
-from stedi.targets import embedded_stack
+from stedi.targets import embedded_stack, trino_server
 from stedi.targets.base import Runtime, TargetError
 from stedi.targets.embedded_stack import CATALOG_NAME
 
@@ -38,12 +38,18 @@ class EmbeddedTarget:
         return embedded_stack.current() is not None
 
     def status_lines(self) -> list[str]:
-        return embedded_stack.status_lines()
+        lines = embedded_stack.status_lines()
+        return lines + trino_server.status_lines() if self.running() else lines
 
     def stop(self) -> bool:
-        """Stop the emulator and discard the tables (waiting for a running pipeline first)."""
+        """Stop Trino and the emulator and discard the tables (waiting for a running pipeline first)."""
         with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
+            trino_server.stop()
             return embedded_stack.down()
+
+    def trino(self, progress=print) -> trino_server.Trino:
+        """The stack's Trino, started on demand (the stack must run: Trino reads its catalog)."""
+        return trino_server.start(embedded_stack.require(), progress)
 
     def docs_dir(self) -> Path:
         return settings.docs_dir()

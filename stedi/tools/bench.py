@@ -9,6 +9,10 @@ its own so its peak memory is its own. Each run's table counts are checked again
 generator's expected counts, so a fast wrong answer cannot pass. Writes build/bench/
 results.json, results.md and scale.svg.
 
+`queries`: `stedi query` on DuckDB and on the native Trino, whole commands as a user runs them,
+alternated query by query over one rubric run on the starter data, with Trino's start time and
+resident memory. Writes build/bench/queries.json.
+
 `gates`: what the quality gates cost. The embedded pipeline runs alternately with and
 without its gates on the same landing data and the same warm Spark session (the first,
 cold run of each kind is discarded), and the medians are compared.
@@ -272,7 +276,7 @@ def cold_start(landing: Path, progress) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stedi-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("benchmark", choices=["scale", "gates"], nargs="?", default="scale")
+    parser.add_argument("benchmark", choices=["scale", "gates", "queries"], nargs="?", default="scale")
     parser.add_argument("--landing", type=Path, default=STARTER if STARTER.is_dir() else None)
     parser.add_argument("--policy", default="rubric", choices=settings.POLICIES, help="gates benchmark only")
     parser.add_argument("--runs", type=int, default=3)
@@ -285,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     with private_lakehouse(args.out):
         if args.benchmark == "gates":
             return _gates_main(args, progress)
+        if args.benchmark == "queries":
+            return _queries_main(args, progress)
         return _scale_main(args, progress)
 
 
@@ -300,10 +306,14 @@ def private_lakehouse(out: Path):
     home = out / "state"
     saved = {name: os.environ.get(name) for name in ("STEDI_HOME", "STEDI_DOCS_DIR")}
     os.environ.update(STEDI_HOME=str(home), STEDI_DOCS_DIR=str(out / "data-docs"))
+    from stedi.targets import trino_server
+
+    trino_server.stop(home)
     stack.down(home)
     try:
         yield home
     finally:
+        trino_server.stop(home)
         stack.down(home)
         for name, value in saved.items():
             if value is None:
@@ -338,6 +348,69 @@ def _gates_main(args, progress) -> int:
         f"\nquality gates add {result['overhead_seconds']:.1f}s "
         f"({(result['overhead_ratio'] - 1) * 100:.0f}%) to the pipeline; {args.out / 'gates.json'}"
     )
+    return 0
+
+
+QUERIES = {
+    "count of a landing table (9 JSON files, 81,273 rows)": "SELECT count(*) FROM accelerometer_landing",
+    "join of two Iceberg tables": "SELECT count(*) FROM step_trainer_trusted s "
+                                  "JOIN accelerometer_trusted a ON s.sensorreadingtime = a.timestamp",
+    "landing JSON joined with JSON, grouped, top 5": "SELECT c.email, count(*) AS n FROM customer_landing c "
+        "JOIN accelerometer_landing a ON a.user = c.email GROUP BY c.email ORDER BY n DESC, c.email LIMIT 5",
+    "readings per hour (from_unixtime, date_trunc)": "SELECT date_trunc('hour', from_unixtime(timestamp / 1000)) "
+        "AS h, count(*) FROM accelerometer_trusted GROUP BY 1 ORDER BY 1",
+}
+
+
+def queries(landing: Path, runs: int, progress) -> dict:
+    """Each query as `stedi query --engine E` in a new process, the engines alternated run by run."""
+    import subprocess
+    import sys
+
+    from stedi.targets.embedded import EmbeddedTarget
+
+    pipeline.run_embedded(landing, "rubric", progress=lambda m: None)
+    started = time.perf_counter()
+    trino = EmbeddedTarget().trino(progress)
+    start_seconds = time.perf_counter() - started
+    rss_mb = trino.resident_mb()
+    samples: dict[str, dict[str, list[float]]] = {name: {"duckdb": [], "trino": []} for name in QUERIES}
+    answers: dict[str, dict[str, str]] = {name: {} for name in QUERIES}
+    for run in range(runs + 1):  # the first round warms both engines (and the page cache) and is discarded
+        for name, sql in QUERIES.items():
+            for engine in ("duckdb", "trino"):
+                began = time.perf_counter()
+                completed = subprocess.run([sys.executable, "-m", "stedi.cli", "query", "--engine", engine,
+                                            "--format", "csv", sql], capture_output=True, text=True)
+                wall = time.perf_counter() - began
+                if completed.returncode:
+                    raise RuntimeError(f"{engine}: {completed.stderr.strip()[-500:]}")
+                answers[name][engine] = completed.stdout
+                if run:
+                    samples[name][engine].append(wall)
+        progress(f"query round {run + 1} of {runs + 1}" + (" (warm-up, discarded)" if not run else ""))
+    for name, both in answers.items():
+        if both["duckdb"] != both["trino"]:
+            raise RuntimeError(f"the engines disagree on {name!r}: {both}")
+    return {
+        "landing": str(landing), "runs": runs,
+        "trino": {"start_seconds": round(start_seconds, 1), "resident_mb_after_start": rss_mb,
+                  "resident_mb_after_queries": trino.resident_mb(), "java": trino.java},
+        "queries": {name: {"sql": QUERIES[name], **{
+            engine: {"median": round(statistics.median(times), 2), "fastest": round(min(times), 2)}
+            for engine, times in samples[name].items()}} for name in QUERIES},
+    }
+
+
+def _queries_main(args, progress) -> int:
+    result = queries(args.landing, max(args.runs, 1), progress)
+    (args.out / "queries.json").write_text(json.dumps(result, indent=2) + "\n")
+    rows = [(name, f"{q['duckdb']['median']:.2f}", f"{q['trino']['median']:.2f}",
+             f"{q['trino']['median'] / q['duckdb']['median']:.1f}x") for name, q in result["queries"].items()]
+    print(table(rows, ("query (stedi query, whole command)", "DuckDB s", "Trino s", "Trino/DuckDB")))
+    t = result["trino"]
+    print(f"\nTrino started in {t['start_seconds']}s on {t['java']}; resident {t['resident_mb_after_start']} MB "
+          f"after start, {t['resident_mb_after_queries']} MB after the queries; {args.out / 'queries.json'}")
     return 0
 
 

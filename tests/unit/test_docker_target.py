@@ -161,35 +161,6 @@ def test_a_catalog_that_cannot_load_a_table_for_another_reason_is_not_touched(fa
     assert not [entry for entry in handler.log if entry[0] == "DELETE"]
 
 
-def test_trino_client_follows_next_uri_and_reports_errors(fake_server, monkeypatch):
-    server, handler = fake_server
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setenv(compose.PORTS["trino"].env, str(server.server_port))
-
-    def first(request):
-        assert request.headers["X-Trino-Catalog"] == compose.CATALOG
-        assert request.headers["X-Trino-Schema"] == lakehouse().namespace
-        length = int(request.headers["Content-Length"])
-        assert request.rfile.read(length) == b"SELECT count(*) FROM machine_learning_curated"
-        return {"id": "q1", "nextUri": f"{base}/v1/statement/q1/1"}
-
-    handler.routes.update(
-        {
-            ("POST", "/v1/statement"): (200, first),
-            ("GET", "/v1/statement/q1/1"): (
-                200,
-                {"columns": [{"name": "_col0"}], "data": [[43681]], "nextUri": f"{base}/v1/statement/q1/2"},
-            ),
-            ("GET", "/v1/statement/q1/2"): (200, {"columns": [{"name": "_col0"}]}),
-        }
-    )
-    assert docker.trino_query("SELECT count(*) FROM machine_learning_curated") == (["_col0"], [[43681]])
-
-    handler.routes[("POST", "/v1/statement")] = (200, {"id": "q2", "error": {"message": "Table 'x' does not exist"}})
-    with pytest.raises(compose.DockerStackError, match="Table 'x' does not exist"):
-        docker.trino_query("SELECT * FROM x")
-
-
 @no_engine
 def test_without_an_engine_the_stack_is_not_up_and_the_pipeline_says_so():
     assert not compose.engine_available()

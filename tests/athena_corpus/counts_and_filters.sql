@@ -1,0 +1,21 @@
+-- Counts and filters, the first queries people run on each zone.
+SELECT count(*) FROM customer_landing;
+SELECT count(*) FROM stedi.customer_landing WHERE sharewithresearchasofdate IS NOT NULL;
+SELECT count(*) FROM "stedi"."customer_landing" WHERE sharewithresearchasofdate IS NULL;
+SELECT count(*) FROM awsdatacatalog.stedi.customer_trusted;
+SELECT count(*) FROM accelerometer_landing WHERE x > 0 AND y < 0;
+SELECT count(*) FROM accelerometer_trusted WHERE z BETWEEN -1 AND 1;
+SELECT count(*) FROM step_trainer_landing WHERE distancefromobject >= 200;
+SELECT count(*) FROM step_trainer_trusted WHERE distanceFromObject IN (1, 2, 3, 250, 251);
+SELECT count(*) FROM machine_learning_curated WHERE x IS NULL OR y IS NULL OR z IS NULL;
+SELECT count(*) FROM customers_curated WHERE sharewithpublicasofdate IS NOT NULL;
+SELECT count(*) FROM customer_landing WHERE email LIKE '%@test.com';
+SELECT count(*) FROM customer_landing WHERE lower(customername) LIKE 'a%';
+SELECT count(*) AS n, count(sharewithfriendsasofdate) AS friends FROM customer_landing;
+SELECT serialnumber, count(*) AS customers FROM customer_landing GROUP BY serialnumber HAVING count(*) > 1 ORDER BY customers DESC, serialnumber;
+SELECT user, count(*) AS readings FROM accelerometer_landing GROUP BY user ORDER BY readings DESC, user LIMIT 10;
+SELECT count(DISTINCT user) FROM accelerometer_trusted;
+SELECT count(DISTINCT serialNumber) FROM step_trainer_trusted;
+SELECT count(*) FROM machine_learning_curated WHERE "timestamp" = sensorreadingtime;
+SELECT DISTINCT distancefromobject FROM step_trainer_landing WHERE distancefromobject < 5 ORDER BY 1;
+SELECT min(x), max(x), min(y), max(y) FROM accelerometer_landing;

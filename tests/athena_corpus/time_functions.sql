@@ -1,0 +1,20 @@
+-- Epoch milliseconds made readable: what Athena users do with registrationDate and friends.
+SELECT date_format(from_unixtime(registrationdate / 1000), '%Y-%m-%d') AS day, count(*) AS customers FROM customer_landing GROUP BY 1 ORDER BY 1;
+SELECT from_unixtime(min(registrationdate) / 1000), from_unixtime(max(registrationdate) / 1000) FROM customer_landing;
+SELECT date_trunc('hour', from_unixtime("timestamp" / 1000)) AS hour, count(*) FROM accelerometer_landing GROUP BY 1 ORDER BY 1;
+SELECT date_trunc('day', from_unixtime(sensorreadingtime / 1000)) AS day, count(*) FROM step_trainer_trusted GROUP BY 1 ORDER BY 1;
+SELECT date_trunc('month', from_unixtime(registrationdate / 1000)) AS month, count(*) FROM customer_trusted GROUP BY 1 ORDER BY 1;
+SELECT date_diff('day', from_unixtime(registrationdate / 1000), from_unixtime(lastupdatedate / 1000)) AS days, count(*) FROM customer_landing GROUP BY 1 ORDER BY 1;
+SELECT date_diff('hour', from_unixtime(sharewithresearchasofdate / 1000), from_unixtime(lastupdatedate / 1000)) AS hours, count(*) FROM customer_trusted GROUP BY 1 ORDER BY 1;
+SELECT date_diff('day', DATE '2022-01-01', DATE '2022-06-18');
+SELECT date_diff('second', from_unixtime(min("timestamp") / 1000), from_unixtime(max("timestamp") / 1000)) FROM accelerometer_trusted;
+SELECT date_add('day', 30, from_unixtime(registrationdate / 1000)) AS due FROM customer_trusted ORDER BY due LIMIT 3;
+SELECT hour(from_unixtime("timestamp" / 1000)) AS h, count(*) FROM accelerometer_landing GROUP BY 1 ORDER BY 1;
+SELECT day_of_week(from_unixtime(registrationdate / 1000)) AS dow, count(*) FROM customer_landing GROUP BY 1 ORDER BY 1;
+SELECT year(from_unixtime(registrationdate / 1000)) AS y, month(from_unixtime(registrationdate / 1000)) AS m, count(*) FROM customer_landing GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT to_unixtime(from_unixtime(registrationdate / 1000)) AS seconds FROM customer_trusted ORDER BY seconds LIMIT 5;
+SELECT count(*) FROM accelerometer_trusted WHERE from_unixtime("timestamp" / 1000) >= TIMESTAMP '2022-06-18 00:00:00 UTC';
+SELECT count(*) FROM customer_landing WHERE from_unixtime(registrationdate / 1000) < from_iso8601_timestamp('2022-06-18T15:00:00Z');
+SELECT date_format(from_unixtime(sharewithresearchasofdate / 1000), '%Y-%m-%d %H:%i') AS consent, count(*) FROM customer_trusted GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5;
+SELECT CAST(from_unixtime(registrationdate / 1000) AS date) AS day, count(*) FROM customer_landing GROUP BY 1 ORDER BY 1;
+SELECT extract(minute FROM from_unixtime("timestamp" / 1000)) AS minute, count(*) FROM accelerometer_landing GROUP BY 1 ORDER BY 1;
