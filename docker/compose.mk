@@ -7,7 +7,7 @@ DOCKER_STACK_CHECK := $(PYTHON) -m stedi.targets.docker
 
 .PHONY: up down-volumes smoke docker-down docker-status docker-pipeline
 
-up: ## start the Docker stack (LocalStack S3, Iceberg REST catalog, Spark, Trino) on 127.0.0.1
+up: ## start the Docker stack (LocalStack S3, a Glue Data Catalog API, Spark, Trino) on 127.0.0.1
 	@$(DOCKER_STACK_CHECK) check-engine
 	@$(MAKE) --no-print-directory $(STAMP)
 	@$(BIN)/python -m stedi.targets.docker up
@@ -17,10 +17,10 @@ smoke: ## check the running Docker stack end to end (Spark writes an Iceberg tab
 	@$(MAKE) --no-print-directory $(STAMP)
 	@$(BIN)/python -m stedi.targets.docker smoke
 
-down-volumes: ## stop the Docker stack and delete its catalog volume (all its tables)
+down-volumes: ## stop the Docker stack and delete any volume Compose made for it
 	@$(DOCKER_STACK_CHECK) down --volumes
 
-docker-down: ## stop the Docker stack if it runs (keeps the catalog volume); `make down` calls it
+docker-down: ## stop the Docker stack if it runs; `make down` calls it
 	@$(DOCKER_STACK_CHECK) down --if-up
 
 docker-status: ## show the Docker stack's services and their health

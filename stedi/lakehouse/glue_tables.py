@@ -1,8 +1,8 @@
 """The landing tables as the Glue Data Catalog holds them: JSON tables (OpenX SerDe) over the
 landing prefixes, with exactly the declared columns, lower-cased as Athena's DDL leaves them.
 
-`make deploy` registers them on AWS (stedi/aws/catalog.py) and the embedded stack in its emulator's
-Glue API (stedi/targets/embedded_stack.py), so Athena, Trino and the jobs find the same tables.
+`make deploy` registers them on AWS (stedi/aws/catalog.py), and `register()` in the Glue API of the
+embedded stack's emulator and of the Docker stack, so Athena, Trino and the jobs find the same tables.
 catalog/athena/*.sql is the same definition as Athena DDL (stedi/query/athena_ddl.py).
 """
 
@@ -41,3 +41,18 @@ def landing_table_input(table: Table, house: Lakehouse, bucket: str) -> dict:
             "SerdeInfo": {"SerializationLibrary": JSON_SERDE, "Parameters": dict(SERDE_PARAMETERS)},
         },
     }
+
+
+def register(glue, house: Lakehouse, bucket: str) -> None:
+    """The Glue database and the landing tables in a local stack's Glue API (a boto3 client), as
+    `make deploy` makes them on AWS. Idempotent: a table already there is updated to the declaration."""
+    try:
+        glue.create_database(DatabaseInput={"Name": house.namespace, "Description": DATABASE_DESCRIPTION})
+    except glue.exceptions.AlreadyExistsException:
+        pass
+    for table in house.zone("landing"):
+        table_input = landing_table_input(table, house, bucket)
+        try:
+            glue.create_table(DatabaseName=house.namespace, TableInput=table_input)
+        except glue.exceptions.AlreadyExistsException:
+            glue.update_table(DatabaseName=house.namespace, TableInput=table_input)

@@ -1,7 +1,7 @@
 """Iceberg tables through Spark's own Iceberg catalog, `glue_catalog`: the code path of AWS Glue.
 
-On AWS Glue the catalog is the Glue Data Catalog; on the embedded stack it is the Glue API of
-the S3 emulator (moto); in the Docker stack it is an Iceberg REST catalog. Writes go through
+On AWS Glue the catalog is the Glue Data Catalog; on the embedded stack and in the Docker stack it
+is a Glue API served by moto (Iceberg's GlueCatalog either way). Writes go through
 Spark (`DataFrameWriterV2`) and Iceberg's S3FileIO, maintenance through Iceberg's own procedures.
 
 Staging is write-audit-publish with an Iceberg branch: the rows are written to the table's
@@ -11,9 +11,8 @@ with its branch. Each run therefore adds one snapshot per table, as on the embed
 
 Landing files go through the same intake as everywhere (read as bytes by Spark's binaryFile
 source, parsed on the driver), so a bad record is quarantined rather than turned into NULLs by
-Spark's JSON reader. `materialize_landing` keeps Iceberg copies of the landing tables (the Docker
-stack's catalog has no JSON tables); without it, as on Glue where Athena reads the landing JSON
-itself, a landing table is its files' accepted records and staging one only hands them to the gate.
+Spark's JSON reader. As on Glue, where Athena reads the landing JSON itself through the Glue JSON
+tables, a landing table is its files' accepted records and staging one only hands them to the gate.
 """
 
 from __future__ import annotations
@@ -39,14 +38,12 @@ class SparkCatalogIO:
         catalog_name: str,
         landing_root: str,
         *,
-        materialize_landing: bool,
         house: Lakehouse | None = None,
         landing_files=None,
     ):
         self.spark = spark
         self.catalog_name = catalog_name
         self.landing_root = landing_root.rstrip("/")
-        self.materialize_landing = materialize_landing
         self.house = house or lakehouse()
         # table -> iterable of (path, bytes); by default Spark's binaryFile source under landing_root
         self._landing_files = landing_files or self._binary_files
@@ -93,8 +90,8 @@ class SparkCatalogIO:
             yield row.path, bytes(row.content)
 
     def _virtual(self, table: Table) -> bool:
-        """A landing table that is its files (Glue, the embedded stack), not an Iceberg copy."""
-        return table.is_landing_files and not self.materialize_landing
+        """A landing table: its files (a Glue JSON table), not an Iceberg table."""
+        return table.is_landing_files
 
     # ------------------------------------------------------------------ write-audit-publish
 
@@ -178,7 +175,7 @@ class SparkCatalogIO:
     # ------------------------------------------------------------------ helpers
 
     def prepare(self) -> None:
-        """Create the namespace (neither the REST nor the Glue catalog creates it on its own)."""
+        """Create the namespace (the Glue catalog does not create it on its own)."""
         self._sql(f"CREATE NAMESPACE IF NOT EXISTS {self.catalog_name}.{self.house.namespace}")
 
     def _ensure(self, table: Table) -> str:

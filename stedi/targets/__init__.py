@@ -5,7 +5,7 @@ landing bytes come from:
 
 - `embedded`: one emulator on 127.0.0.1 serving S3 and the Glue Data Catalog API, Spark in this
   process writing through Iceberg's catalog `glue_catalog`, as on AWS Glue;
-- `docker`: the Docker Compose stack (LocalStack S3, Iceberg REST catalog, a Spark container, Trino);
+- `docker`: the Docker Compose stack (LocalStack S3, a Glue Data Catalog API, a Spark container, Trino);
 - `aws`: AWS Glue 6.0 with the Glue Data Catalog (`make deploy`, `make run-aws`).
 
 rule.py holds the rule, the same for `stedi pipeline`, `query`, `status`, `docs` and `down`: an
@@ -15,5 +15,5 @@ runs, the embedded one. Every command prints that sentence, so nobody reads one 
 writing the other.
 
 base.py says what every target provides; embedded.py, docker.py and aws.py are the three, with
-the stacks they drive (embedded_stack.py; compose.py, rest_catalog.py, container.py).
+the stacks they drive (embedded_stack.py, trino_server.py; compose.py, container.py).
 """

@@ -68,7 +68,7 @@ class AwsTarget:
         glue_job.init(args["JOB_NAME"], args)
         params = JobParams(policy=args["policy"], pseudonym_key=_secret_key(args["pseudonym_key_secret"]))
         spark = glue.spark_session
-        io = SparkCatalogIO(spark, CATALOG, args["landing_root"], materialize_landing=False)
+        io = SparkCatalogIO(spark, CATALOG, args["landing_root"])
         docs_dir = Path(tempfile.mkdtemp(prefix="stedi-data-docs-"))  # published to S3 by the gates job
         gate = new_gate(params, io, None, docs_dir=docs_dir, spark=spark, offline_docs=False)
         return Runtime(self.name, spark, io, params, gate, finish=glue_job.commit, arguments=args)

@@ -6,7 +6,7 @@ command says so in one sentence. Standard library only: `make up` runs the engin
 system Python before the project is installed.
 
 The values shared by the services live in the files they configure (docker-compose.yml,
-docker/spark/spark-defaults.conf, docker/trino/catalog/*.properties) and in catalog/tables.toml;
+docker/spark/spark-defaults.conf, catalog/trino/*.properties) and in catalog/tables.toml;
 tests/unit/test_compose.py holds them equal to each other and to the constants below.
 """
 
@@ -21,11 +21,12 @@ from pathlib import Path
 
 PROJECT = "stedi-lakehouse"  # the compose project (`name:` in docker-compose.yml)
 HOST = "127.0.0.1"  # every published port is bound to loopback
-CATALOG = "glue_catalog"  # the Spark and Trino catalog name: identifiers as on AWS Glue
-ACCESS_KEY = "test"  # LocalStack's dummy credentials; never real ones
+CATALOG = "glue_catalog"  # Spark's Iceberg catalog: identifiers as on AWS Glue
+TRINO_CATALOG = "awsdatacatalog"  # Trino's, as Athena names the Glue Data Catalog
+ACCESS_KEY = "test"  # the emulators' dummy credentials; never real ones
 SECRET_KEY = "test"
 TRINO_USER = "stedi"
-SERVICES = ("s3", "iceberg-rest", "spark", "trino")
+SERVICES = ("s3", "glue", "spark", "trino")
 
 NO_ENGINE = (
     "Docker is not running here: the Docker stack needs a Docker engine; "
@@ -60,7 +61,7 @@ class Port:
 # The published ports, in one place. docker-compose.yml maps "127.0.0.1:${env:-default}:container".
 PORTS = {
     "s3": Port("s3", 4566, 4566, "STEDI_DOCKER_S3_PORT"),
-    "iceberg-rest": Port("iceberg-rest", 8181, 8181, "STEDI_DOCKER_CATALOG_PORT"),
+    "glue": Port("glue", 5000, 5000, "STEDI_DOCKER_GLUE_PORT"),
     "trino": Port("trino", 8080, 8080, "STEDI_DOCKER_TRINO_PORT"),
 }
 
@@ -173,7 +174,8 @@ def s3_endpoint() -> str:
 
 
 def catalog_url() -> str:
-    return f"http://{HOST}:{published_port('iceberg-rest')}"
+    """The stack's Glue Data Catalog API, from the host."""
+    return f"http://{HOST}:{published_port('glue')}"
 
 
 def trino_url() -> str:
@@ -196,10 +198,24 @@ def s3_client(endpoint: str | None = None):
     )
 
 
+def glue_client(endpoint: str | None = None):
+    import boto3
+
+    from stedi.tables import lakehouse
+
+    return boto3.client(
+        "glue",
+        endpoint_url=endpoint or catalog_url(),
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=lakehouse().region,
+    )
+
+
 def trino_connection() -> dict:
     """Connection parameters for Trino, as `trino.dbapi.connect(**trino_connection())` takes them.
 
-    Catalog `glue_catalog` and schema `stedi` are the defaults, so `SELECT count(*) FROM
+    Catalog `awsdatacatalog` and schema `stedi` are the defaults, so `SELECT count(*) FROM
     machine_learning_curated` works as it does in Athena with database `stedi`.
     """
     from stedi.tables import lakehouse
@@ -208,7 +224,7 @@ def trino_connection() -> dict:
         "host": HOST,
         "port": published_port("trino"),
         "user": TRINO_USER,
-        "catalog": CATALOG,
+        "catalog": TRINO_CATALOG,
         "schema": lakehouse().namespace,
         "http_scheme": "http",
     }
@@ -229,7 +245,7 @@ def up(progress=print) -> None:
 
 
 def down(volumes: bool = False) -> None:
-    """Stop and remove the containers; `volumes` also deletes the catalog's volume."""
+    """Stop and remove the containers (`volumes`: and any volume Compose made for them)."""
     require_engine()
     args = ["down", "--remove-orphans"] + (["--volumes"] if volumes else [])
     result = _compose(*args, capture=False, timeout=300)
@@ -252,7 +268,7 @@ def status_lines() -> list[str]:
         lines.append(f"  {name:<13}: {state.get('State', 'absent')} ({health})")
     lines += [
         f"  S3 endpoint  : {s3_endpoint()}",
-        f"  catalog      : {catalog_url()}",
+        f"  Glue API     : {catalog_url()}",
         f"  Trino        : {trino_url()}",
     ]
     return lines

@@ -4,8 +4,9 @@ The docker target (stedi/targets/docker.py) uploads the landing files to the sta
 then runs `stedi pipeline --target docker --key-stdin --summary -` in the Spark container. There
 the docker target opens the run here (`open_run`): the same landing step and five jobs as on the
 embedded stack, through the same gate flow, with Spark's own Iceberg catalog (`container_runtime`):
-the catalog named in spark-defaults.conf (`glue_catalog`, the Iceberg REST catalog), so table
-identifiers are those of AWS Glue.
+the catalog named in spark-defaults.conf (`glue_catalog`, Iceberg's GlueCatalog on the stack's Glue
+API), so table identifiers and the catalog are those of AWS Glue. The landing tables are the Glue
+JSON tables the host registered (stedi/lakehouse/glue_tables.py), as on the embedded stack.
 
 The landing JSON is copied from S3 into the container (boto3) and read by Spark from `file://`:
 Spark reads `s3a://` only with hadoop-aws and the 600 MB AWS SDK bundle, which the image does not
@@ -141,7 +142,7 @@ def stage_landing(s3_client, dest: Path = STAGING, house=None) -> Path:
 
 
 def prepare(spark, catalog: str, namespace: str) -> None:
-    """The REST catalog (JDBC backed) creates no namespace on its own."""
+    """The Glue catalog creates no database on its own."""
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
 
 
@@ -165,7 +166,7 @@ def container_runtime(
     if landing_root is None:
         landing_root = stage_landing(conf.s3_client(), STAGING, house).as_uri()
         progress(f"staged s3://{house.bucket} landing files in the container")
-    io = SparkCatalogIO(spark, conf.name, landing_root, materialize_landing=True)
+    io = SparkCatalogIO(spark, conf.name, landing_root)
     io.prepare()
     landing = Path(landing_root.removeprefix("file://")) if landing_root.startswith("file:") else None
     gate = new_gate(params, io, landing, docs_dir=Path(CONTAINER_DOCS), spark=spark) if gates else None
@@ -213,11 +214,12 @@ def check(conf_path: Path | None = None) -> str | None:
             if len(fields) >= 2 and not line.startswith("#") and not (jars / fields[1]).exists():
                 return f"{fields[1]} is missing from {jars}"
     try:
-        with urllib.request.urlopen(f"{conf.uri.rstrip('/')}/v1/config", timeout=5) as response:
-            if response.status != 200:
-                return f"the Iceberg catalog at {conf.uri} answered HTTP {response.status}"
+        with urllib.request.urlopen(conf.uri, timeout=5):
+            pass
+    except urllib.error.HTTPError:
+        pass  # it answers: the Glue API refuses a bare GET, which is all a health check needs
     except (urllib.error.URLError, OSError) as error:
-        return f"the Iceberg catalog at {conf.uri} does not answer: {error}"
+        return f"the Glue Data Catalog API at {conf.uri} does not answer: {error}"
     return None
 
 

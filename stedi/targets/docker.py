@@ -1,4 +1,4 @@
-"""The `docker` target: the Docker Compose stack (LocalStack S3, an Iceberg REST catalog, a Spark
+"""The `docker` target: the Docker Compose stack (LocalStack S3, a Glue Data Catalog API, a Spark
 container, Trino standing in for Athena), driven from the host.
 
 A run uploads the landing files to the stack's bucket, then runs the same landing step and five
@@ -22,12 +22,14 @@ from stedi.targets.compose import (
     CATALOG,
     NOT_UP,
     SERVICES,
+    TRINO_CATALOG,
     DockerStackError,
     catalog_url,
     compose_available,
     compose_command,
     down,
     engine_available,
+    glue_client,
     is_up,
     require_engine,
     s3_client,
@@ -40,7 +42,6 @@ from stedi.targets.compose import (
     up,
 )
 from stedi.targets.container import CONTAINER_DOCS
-from stedi.targets.rest_catalog import reconcile, request_json
 
 IN_CONTAINER_ENV = "STEDI_CONTAINER"  # set to "spark" in the Spark image (docker/spark/Dockerfile)
 
@@ -84,12 +85,10 @@ class DockerTarget:
         house = lakehouse()
         key = settings.pseudonym_key()
         endpoint = s3_endpoint()
-        progress(
-            f"Docker stack up: LocalStack S3 {endpoint}, Iceberg REST catalog {catalog_url()}, Trino {trino_url()}"
-        )
-        reconcile(house.namespace, progress)
+        progress(f"Docker stack up: LocalStack S3 {endpoint}, Glue API {catalog_url()}, Trino {trino_url()}")
         source = synthetic.landing_of(request, progress)
         landing.upload(Path(source), s3_client(endpoint), progress)
+        register_landing_tables()
         progress(f"running the landing step and the five jobs in the Spark container (catalog {CATALOG})")
         ceiling = quarantine.max_share(house, request.max_quarantine)  # the host's setting, environment included
         command = ["stedi", "pipeline", "--target", "docker", "--policy", request.policy]
@@ -166,11 +165,21 @@ def trino_query(sql: str) -> tuple[list[str], list[tuple]]:
     return columns, rows
 
 
+def register_landing_tables() -> None:
+    """The Glue database and the landing JSON tables in the stack's Glue API, as on AWS and on the
+    embedded stack (its Glue API keeps them in memory: registered after every start)."""
+    from stedi.lakehouse.glue_tables import register
+    from stedi.tables import lakehouse
+
+    house = lakehouse()
+    register(glue_client(), house, house.bucket)
+
+
 def smoke(progress=print) -> None:
     """Check every path of the running stack: S3 from the host, the catalog, Spark writing an
     Iceberg table through the catalog to S3, and Trino reading and dropping it."""
     from stedi.tables import lakehouse
-    from stedi.targets.container import SMOKE_NAMESPACE
+    from stedi.targets.container import SMOKE_NAMESPACE, SMOKE_TABLE
 
     house = lakehouse()
     require_engine()
@@ -181,10 +190,9 @@ def smoke(progress=print) -> None:
     client = s3_client()
     client.head_bucket(Bucket=house.bucket)
     progress(f"ok  S3 bucket s3://{house.bucket} at {s3_endpoint()}")
-    status, config = request_json("GET", f"{catalog_url()}/v1/config")
-    if status != 200:
-        raise DockerStackError(f"the Iceberg catalog answered HTTP {status}")
-    progress(f"ok  Iceberg REST catalog at {catalog_url()}")
+    register_landing_tables()
+    databases = [d["Name"] for d in glue_client().get_databases()["DatabaseList"]]
+    progress(f"ok  Glue Data Catalog API at {catalog_url()} (databases: {', '.join(databases)})")
     result = subprocess.run(
         compose_command("exec", "-T", "spark", "python", "-m", "stedi.targets.container", "--smoke"),
         stdout=subprocess.PIPE,
@@ -194,12 +202,16 @@ def smoke(progress=print) -> None:
         raise DockerStackError(f"Spark could not write an Iceberg table (exit {result.returncode}): its log is above")
     spark_side = summary_from(result.stdout)
     progress(f"ok  Spark wrote {spark_side['table']} ({spark_side['rows']} rows, files in {spark_side['data_file']})")
-    _, rows = trino_query(f"SELECT count(*) FROM {spark_side['table']}")
+    as_athena = f"{TRINO_CATALOG}.{SMOKE_NAMESPACE}.{SMOKE_TABLE}"  # Spark's glue_catalog.<schema>.<table>
+    _, rows = trino_query(f"SELECT count(*) FROM {as_athena}")
     if rows != [(spark_side["rows"],)]:
-        raise DockerStackError(f"Trino counted {rows} rows in {spark_side['table']}, Spark wrote {spark_side['rows']}")
-    progress(f"ok  Trino reads {spark_side['table']}: {rows[0][0]} rows")
-    trino_query(f"DROP TABLE {spark_side['table']}")
-    trino_query(f"DROP SCHEMA {CATALOG}.{SMOKE_NAMESPACE}")
+        raise DockerStackError(f"Trino counted {rows} rows in {as_athena}, Spark wrote {spark_side['rows']}")
+    progress(f"ok  Trino reads {as_athena} (Spark's {spark_side['table']}): {rows[0][0]} rows")
+    first_landing = next(iter(house.zone("landing"))).name
+    _, rows = trino_query(f"SELECT count(*) FROM {TRINO_CATALOG}.{house.namespace}.{first_landing}")
+    progress(f"ok  Trino reads the landing JSON tables through the Glue API ({rows[0][0]} rows in the first)")
+    trino_query(f"DROP TABLE iceberg.{SMOKE_NAMESPACE}.{SMOKE_TABLE}")
+    trino_query(f"DROP SCHEMA iceberg.{SMOKE_NAMESPACE}")
     progress("ok  Trino dropped the smoke table: the Docker stack works end to end")
 
 
@@ -212,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("check-engine", help="fail with one sentence unless a Docker engine and Compose v2 answer")
     commands.add_parser("up", help="build and start the stack, wait until healthy")
     down_cmd = commands.add_parser("down", help="stop the stack")
-    down_cmd.add_argument("--volumes", action="store_true", help="also delete the catalog's volume")
+    down_cmd.add_argument("--volumes", action="store_true", help="also delete any volume Compose made")
     down_cmd.add_argument("--if-up", action="store_true", help="do nothing (and succeed) when no stack runs")
     commands.add_parser("status", help="show the services and their health")
     commands.add_parser("smoke", help="check every path of the running stack")
@@ -231,10 +243,9 @@ def _dispatch(args) -> int:
     if args.command == "check-engine":
         require_engine()
     elif args.command == "up":
-        from stedi.tables import lakehouse
 
         up()
-        reconcile(lakehouse().namespace)
+        register_landing_tables()
         print("\n".join(status_lines()))
         print(
             "The Docker stack is up: `stedi pipeline --target docker` runs the jobs in its Spark container "

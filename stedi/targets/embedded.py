@@ -157,7 +157,7 @@ class EmbeddedTarget:
                 spark, CATALOG_NAME, stack.spark_catalog_properties(), stack.spark_system_properties()
             )
             io = SparkCatalogIO(
-                spark, CATALOG_NAME, f"s3://{stack.bucket}", materialize_landing=False, landing_files=landing_files
+                spark, CATALOG_NAME, f"s3://{stack.bucket}", landing_files=landing_files
             )
             io.prepare()
         else:

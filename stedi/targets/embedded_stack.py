@@ -191,13 +191,9 @@ def down(home: Path | None = None) -> bool:
 
 def _register_catalog(stack: Stack) -> None:
     """The Glue database and the landing tables (JSON over the landing prefixes), as on AWS."""
-    from stedi.lakehouse.glue_tables import DATABASE_DESCRIPTION, landing_table_input
+    from stedi.lakehouse.glue_tables import register
 
-    house = lakehouse()
-    glue = stack.client("glue")
-    glue.create_database(DatabaseInput={"Name": house.namespace, "Description": DATABASE_DESCRIPTION})
-    for table in house.zone("landing"):
-        glue.create_table(DatabaseName=house.namespace, TableInput=landing_table_input(table, house, stack.bucket))
+    register(stack.client("glue"), lakehouse(), stack.bucket)
 
 
 def _requested_port() -> int:

@@ -22,7 +22,7 @@ import yaml
 
 from stedi.runtime.spark import LOCAL_CONF
 from stedi.tables import lakehouse
-from stedi.targets import aws
+from stedi.targets import aws, trino_server
 from stedi.targets import compose as docker_stack
 from stedi.targets import embedded_stack as stack
 from stedi.targets.container import CatalogConf, spark_defaults
@@ -34,7 +34,7 @@ DOCKER = ROOT / "docker"
 SPARK_DEFAULTS = DOCKER / "spark" / "spark-defaults.conf"
 DOCKERFILE = DOCKER / "spark" / "Dockerfile"
 JARS_LOCK = ROOT / "jvm" / "jars.lock"
-TRINO_CATALOGS = DOCKER / "trino" / "catalog"
+TRINO_CATALOGS = ROOT / "catalog" / "trino"
 HOOKS = DOCKER / "localstack" / "init" / "ready.d"
 GLUE_6_ICEBERG = "1.11"  # AWS Glue 6.0 ships Iceberg 1.11 (PLATFORM-NOTES.md)
 
@@ -68,17 +68,20 @@ def spark_catalog(spark_conf) -> CatalogConf:
     return CatalogConf.from_conf(spark_conf.get)
 
 
+def _properties(text: str) -> dict[str, str]:
+    pairs = (line.split("=", 1) for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 @pytest.fixture(scope="module")
-def trino() -> tuple[str, dict[str, str]]:
-    """The one Trino catalog: (its name, i.e. the file's stem, and its properties)."""
-    files = sorted(TRINO_CATALOGS.glob("*.properties"))
-    assert len(files) == 1, f"expected one Trino catalog in {TRINO_CATALOGS}, found {files}"
-    properties = {}
-    for line in files[0].read_text().splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            key, value = line.split("=", 1)
-            properties[key.strip()] = value.strip()
-    return files[0].stem, properties
+def trino(services) -> dict[str, dict[str, str]]:
+    """The Docker stack's Trino catalogs as Trino reads them there: catalog/trino/*.properties,
+    mounted as they are, with `${ENV:...}` filled in from the trino service's environment."""
+    _, service = _service_by_image(services, "trinodb/trino")
+    mounts = dict(volume.rsplit(":", 2)[:2] for volume in service["volumes"])
+    assert mounts == {"./catalog/trino": "/etc/trino/catalog"}
+    rendered = trino_server.render_catalogs(_env(service))
+    return {Path(name).stem: _properties(text) for name, text in rendered.items()}
 
 
 def _service_by_image(services: dict, image: str) -> tuple[str, dict]:
@@ -102,16 +105,6 @@ def _ports(service: dict) -> list[re.Match]:
         assert match, f"port {entry!r} does not name its host IP and ports"
         parsed.append(match)
     return parsed
-
-
-def _rest_fixture_properties(env: dict[str, str]) -> dict[str, str]:
-    """The catalog properties the Iceberg REST fixture derives from CATALOG_* variables:
-    prefix dropped, `__` -> `-`, `_` -> `.`, lower case."""
-    return {
-        key[len("CATALOG_") :].replace("__", "-").replace("_", ".").lower(): value
-        for key, value in env.items()
-        if key.startswith("CATALOG_")
-    }
 
 
 # ---------------------------------------------------------------- the file itself
@@ -179,10 +172,8 @@ def test_every_dependency_waits_for_health(services):
         for dependency, spec in depends.items():
             assert spec == {"condition": "service_healthy"}, f"{name} -> {dependency}: {spec}"
     s3, _ = _service_by_image(services, "localstack/localstack")
-    rest, _ = _service_by_image(services, "apache/iceberg-rest-fixture")
-    assert set(services[rest]["depends_on"]) == {s3}
     for engine in ("spark", "trino"):
-        assert set(services[engine]["depends_on"]) == {s3, rest}
+        assert set(services[engine]["depends_on"]) == {s3, "glue"}
 
 
 def test_localstack_is_the_last_free_tag_and_runs_s3_only(services):
@@ -192,37 +183,35 @@ def test_localstack_is_the_last_free_tag_and_runs_s3_only(services):
     assert not any("LOCALSTACK_AUTH_TOKEN" in key or "API_KEY" in key for key in _env(s3))
 
 
-def test_the_catalog_database_is_on_a_named_volume(compose, services):
-    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
-    mounts = dict(volume.split(":", 1) for volume in rest["volumes"])
-    assert set(mounts) <= set(compose["volumes"]), "the catalog's database must be on a named volume"
-    database = _env(rest)["CATALOG_URI"].removeprefix("jdbc:sqlite:").removeprefix("file:")
-    assert any(Path(database).is_relative_to(target) for target in mounts.values()), database
+def test_the_glue_api_is_the_pinned_moto_server_from_the_spark_image(services):
+    glue, spark = services["glue"], services["spark"]
+    assert glue["image"] == spark["image"] and glue["build"] == spark["build"]  # one image, built here
+    port = docker_stack.PORTS["glue"]
+    assert glue["command"] == ["python", "-m", "moto.server", "-H", "0.0.0.0", "-p", str(port.container)]
+    assert f"localhost:{port.container}/moto-api/" in " ".join(glue["healthcheck"]["test"])
+    lock = (ROOT / "requirements.lock").read_text()
+    assert re.search(r"^moto==5\.2\.5$", lock, re.M)  # the embedded stack's emulator, same version
+
+
+def test_trino_is_the_embedded_stacks_version():
+    _, service = _service_by_image(yaml.safe_load(COMPOSE.read_text())["services"], "trinodb/trino")
+    assert service["image"].startswith(f"trinodb/trino:{trino_server.version()}@sha256:")
 
 
 # ---------------------------------------------------------------- one source of truth
 
 
-def test_bucket_agrees_everywhere(services, house, spark_catalog, trino):
+def test_bucket_agrees_everywhere(services, house, spark_catalog):
     _, s3 = _service_by_image(services, "localstack/localstack")
     assert _env(s3)["STEDI_BUCKET"] == house.bucket
     assert s3["healthcheck"]["test"][-1] == house.bucket  # head-bucket --bucket <bucket>
-    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
-    for warehouse in (
-        spark_catalog.warehouse,
-        trino[1]["iceberg.rest-catalog.warehouse"],
-        _rest_fixture_properties(_env(rest))["warehouse"],
-    ):
-        assert urlparse(warehouse).netloc == house.bucket
+    assert urlparse(spark_catalog.warehouse).netloc == house.bucket
 
 
-def test_warehouse_agrees_with_tables_toml(services, house, spark_catalog, trino):
+def test_warehouse_agrees_with_tables_toml(house, spark_catalog):
     expected = f"s3://{house.bucket}/{house.warehouse_prefix}"
-    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
     assert spark_catalog.warehouse == expected
-    assert trino[1]["iceberg.rest-catalog.warehouse"] == expected
-    assert _rest_fixture_properties(_env(rest))["warehouse"] == expected
-    # The embedded stack writes the same warehouse (stedi/stack.py).
+    # The embedded stack writes the same warehouse.
     assert all(house.table_location(t).startswith(expected + "/") for t in house.tables.values())
 
 
@@ -238,13 +227,16 @@ def test_the_localstack_init_hook_creates_the_configured_bucket(services):
     assert hook.startswith("#!/bin/sh") and "set -eu" in hook
 
 
-def test_catalog_name_is_glues_in_spark_trino_and_the_runtime(spark_conf, trino):
+def test_catalog_names_are_glues_in_spark_and_athenas_in_trino(spark_conf, trino):
     assert spark_conf["spark.sql.defaultCatalog"] == docker_stack.CATALOG
     assert spark_conf[f"spark.sql.catalog.{docker_stack.CATALOG}"] == "org.apache.iceberg.spark.SparkCatalog"
-    assert trino[0] == docker_stack.CATALOG
-    # On AWS Glue and on the embedded stack the jobs use the same catalog name.
+    assert spark_conf[f"spark.sql.catalog.{docker_stack.CATALOG}.catalog-impl"] == (
+        "org.apache.iceberg.aws.glue.GlueCatalog")
+    assert set(trino) == {docker_stack.TRINO_CATALOG, "iceberg"}
+    assert trino[docker_stack.TRINO_CATALOG]["hive.iceberg-catalog-name"] == "iceberg"
+    # On AWS Glue and on the embedded stack the jobs use the same catalog name; Trino Athena's.
     assert aws.CATALOG == stack.CATALOG_NAME == docker_stack.CATALOG
-    assert docker_stack.trino_connection()["catalog"] == docker_stack.CATALOG
+    assert docker_stack.trino_connection()["catalog"] == docker_stack.TRINO_CATALOG == trino_server.CATALOG
 
 
 def test_trino_defaults_to_the_lakehouse_namespace(house):
@@ -257,51 +249,74 @@ def test_s3_endpoint_agrees_everywhere(services, spark_catalog, trino):
     name, s3 = _service_by_image(services, "localstack/localstack")
     container_port = int(_ports(s3)[0]["container"])
     expected = f"http://{name}:{container_port}"
-    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
     assert spark_catalog.s3_endpoint == expected
-    assert trino[1]["s3.endpoint"] == expected
-    assert _rest_fixture_properties(_env(rest))["s3.endpoint"] == expected
-    # Path-style everywhere: the bucket is not a host name on the compose network.
+    for catalog in trino.values():
+        assert catalog["s3.endpoint"] == expected
+        # Path-style everywhere: the bucket is not a host name on the compose network.
+        assert catalog["s3.path-style-access"] == "true"
+        assert catalog["fs.native-s3.enabled"] == "true"  # Trino 476's name (481 renamed it fs.s3.enabled)
     assert spark_catalog.path_style
-    assert trino[1]["s3.path-style-access"] == "true"
-    assert _rest_fixture_properties(_env(rest))["s3.path-style-access"] == "true"
-    assert _rest_fixture_properties(_env(rest))["io-impl"] == "org.apache.iceberg.aws.s3.S3FileIO"
-    assert trino[1]["fs.s3.enabled"] == "true"  # Trino 481+ name (was fs.native-s3.enabled)
-    assert not any(key.startswith("hive.s3.") or key == "fs.native-s3.enabled" for key in trino[1])
 
 
 def test_catalog_endpoint_agrees_everywhere(services, spark_catalog, trino):
-    name, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
-    container_port = int(_ports(rest)[0]["container"])
-    expected = f"http://{name}:{container_port}"
+    port = _ports(services["glue"])[0]
+    expected = f"http://glue:{port['container']}"
     assert spark_catalog.uri == expected
-    assert trino[1]["iceberg.rest-catalog.uri"] == expected
-    assert trino[1]["iceberg.catalog.type"] == "rest" and trino[1]["connector.name"] == "iceberg"
-    assert f"localhost:{container_port}/v1/config" in " ".join(rest["healthcheck"]["test"])
-    assert docker_stack.PORTS[name].container == container_port
+    for catalog in trino.values():
+        assert catalog["hive.metastore.glue.endpoint-url"] == expected
+    assert trino["iceberg"]["iceberg.catalog.type"] == "glue" and trino["awsdatacatalog"]["hive.metastore"] == "glue"
+    assert docker_stack.PORTS["glue"].container == int(port["container"])
 
 
-def test_credentials_are_the_emulators_dummy_ones_everywhere(services, spark_catalog, trino):
-    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
-    rest_properties = _rest_fixture_properties(_env(rest))
-    access_keys = {spark_catalog.access_key, trino[1]["s3.aws-access-key"], rest_properties["s3.access-key-id"]}
-    secret_keys = {spark_catalog.secret_key, trino[1]["s3.aws-secret-key"], rest_properties["s3.secret-access-key"]}
+def test_credentials_are_the_emulators_dummy_ones_everywhere(spark_conf, spark_catalog, trino):
+    options = spark_conf["spark.driver.extraJavaOptions"]
+    jvm = dict(re.findall(r"-Daws\.(accessKeyId|secretAccessKey)=(\S+)", options))
+    access_keys = {spark_catalog.access_key, jvm["accessKeyId"]}
+    secret_keys = {spark_catalog.secret_key, jvm["secretAccessKey"]}
+    for catalog in trino.values():
+        access_keys |= {catalog["s3.aws-access-key"], catalog["hive.metastore.glue.aws-access-key"]}
+        secret_keys |= {catalog["s3.aws-secret-key"], catalog["hive.metastore.glue.aws-secret-key"]}
     assert access_keys == {docker_stack.ACCESS_KEY} == {stack.ACCESS_KEY}
     assert secret_keys == {docker_stack.SECRET_KEY} == {stack.SECRET_KEY}
+    assert "-Daws.disableEc2Metadata=true" in options
 
 
-def test_region_agrees_with_tables_toml(services, house, spark_catalog, trino):
+def test_region_agrees_with_tables_toml(services, house, spark_conf, spark_catalog, trino):
     _, s3 = _service_by_image(services, "localstack/localstack")
-    _, rest = _service_by_image(services, "apache/iceberg-rest-fixture")
     assert spark_catalog.region == house.region
-    assert trino[1]["s3.region"] == house.region
-    assert _rest_fixture_properties(_env(rest))["client.region"] == house.region
-    assert _env(rest)["AWS_REGION"] == house.region
+    assert f"-Daws.region={house.region}" in spark_conf["spark.driver.extraJavaOptions"]
+    for catalog in trino.values():
+        assert catalog["s3.region"] == catalog["hive.metastore.glue.region"] == house.region
     assert _env(s3)["AWS_DEFAULT_REGION"] == house.region
 
 
+def test_the_docker_stacks_trino_catalogs_are_the_native_ones_but_for_host_names(services, tmp_path):
+    """What `make up` runs is what CI's native Trino runs (tests/integration/test_trino.py): the
+    same files, and once rendered they differ only where a host name is."""
+
+    class EmbeddedLike:
+        endpoint, access_key, secret_key = "http://127.0.0.1:45678", stack.ACCESS_KEY, stack.SECRET_KEY
+
+    native = trino_server.render_catalogs(trino_server.catalog_environment(EmbeddedLike()))
+    _, service = _service_by_image(services, "trinodb/trino")
+    docker = trino_server.render_catalogs(_env(service))
+    assert sorted(native) == sorted(docker)
+    for name in native:
+        differing = [(a, b) for a, b in zip(native[name].splitlines(), docker[name].splitlines(), strict=True)
+                     if a != b]
+        assert differing, name
+        for native_line, docker_line in differing:
+            key, native_value = native_line.split("=", 1)
+            docker_key, docker_value = docker_line.split("=", 1)
+            assert key == docker_key and key.endswith(("endpoint", "endpoint-url")), (native_line, docker_line)
+            assert urlparse(native_value).hostname == "127.0.0.1"
+            assert urlparse(docker_value).hostname in services, docker_value  # a service of the stack
+    assert set(_env(service)) == set(trino_server.catalog_environment(EmbeddedLike()))
+
+
 def test_no_real_looking_credentials_anywhere():
-    files = [COMPOSE] + [p for p in DOCKER.rglob("*") if p.is_file() and p.suffix != ".md"]
+    files = [COMPOSE, *TRINO_CATALOGS.glob("*.properties")]
+    files += [p for p in DOCKER.rglob("*") if p.is_file() and p.suffix != ".md"]
     aws_key_id = re.compile(r"\b(AKIA|ASIA|AIDA|AROA)[0-9A-Z]{16}\b")
     assignment = re.compile(
         r"(?i)(secret|password|passwd|token|access[-_.]?key(?:[-_.]?id)?)[\w.-]*\s*[:=]\s*['\"]?([^\s'\"#]+)"
@@ -314,7 +329,9 @@ def test_no_real_looking_credentials_anywhere():
                 continue
             for match in assignment.finditer(line):
                 value = match.group(2)
-                assert value in (docker_stack.ACCESS_KEY, docker_stack.SECRET_KEY), f"{path}: {line.strip()}"
+                from_environment = value.startswith("${ENV:STEDI_")
+                assert from_environment or value in (docker_stack.ACCESS_KEY, docker_stack.SECRET_KEY), (
+                    f"{path}: {line.strip()}")
 
 
 # ---------------------------------------------------------------- the Spark image

@@ -1,10 +1,11 @@
 """The docker target from the host, as far as it runs without a Docker engine: the Compose
-helpers, the REST catalog's reconciliation and the Trino client against local HTTP servers, the
-configuration the Spark container reads, and one clear sentence where an engine is needed.
+helpers, the configuration the Spark container reads, and one clear sentence where an engine is
+needed.
 
 The code the Spark container runs is tested for real elsewhere: tests/integration/
-test_spark_catalog.py runs it (container.run) with real Spark and Iceberg on the embedded
-stack's catalog; only the REST catalog service itself needs Docker.
+test_spark_catalog.py runs it (container.open_run) with real Spark and Iceberg on the embedded
+stack's Glue API, the same moto server the Docker stack runs in a container; the Trino client
+runs against the embedded stack's real Trino (tests/integration/test_trino.py).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ import pytest
 from stedi.runtime.params import RunRequest
 from stedi.runtime.progress import SUMMARY_MARK
 from stedi.tables import lakehouse
-from stedi.targets import compose, docker, rest_catalog
+from stedi.targets import compose, docker
 from stedi.targets.container import CatalogConf, spark_defaults
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,7 +37,7 @@ no_engine = pytest.mark.skipif(compose.engine_available(), reason="a Docker engi
 def test_catalog_configuration_from_spark_defaults():
     conf = CatalogConf.from_conf(spark_defaults(SPARK_DEFAULTS).get)
     assert conf.name == compose.CATALOG
-    assert conf.uri == "http://iceberg-rest:8181"
+    assert conf.uri == "http://glue:5000"  # Iceberg's GlueCatalog on the stack's Glue API
     assert conf.path_style and conf.region == lakehouse().region
     client = conf.s3_client()
     assert client.meta.endpoint_url == conf.s3_endpoint
@@ -78,87 +77,9 @@ def test_compose_ps_output_of_old_and_new_compose_versions():
     assert compose.parse_ps(old) == [{"Service": "s3", "State": "running", "Health": "healthy"}]
     assert compose.parse_ps("") == []
     states = {e["Service"]: e for e in compose.parse_ps(new)}
-    assert compose.unhealthy(states) == ["iceberg-rest", "spark", "trino"]
+    assert compose.unhealthy(states) == ["glue", "spark", "trino"]
     all_up = {name: {"State": "running", "Health": "healthy"} for name in compose.SERVICES}
     assert compose.healthy(all_up)
-
-
-class _Fake(BaseHTTPRequestHandler):
-    routes: dict = {}
-    log: list = []
-
-    def _answer(self):
-        self.log.append((self.command, self.path))
-        missing = (404, {"error": {"type": "NoSuchNamespaceException"}})
-        status, body = self.routes.get((self.command, self.path), missing)
-        payload = json.dumps(body(self) if callable(body) else body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = _answer
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def fake_server():
-    handler = type("Handler", (_Fake,), {"routes": {}, "log": []})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    yield server, handler
-    server.shutdown()
-    server.server_close()
-
-
-def test_tables_whose_files_s3_lost_are_dropped_from_the_catalog(fake_server):
-    server, handler = fake_server
-    url = f"http://127.0.0.1:{server.server_port}"
-    tables = "/v1/namespaces/stedi/tables"
-    handler.routes.update(
-        {
-            ("GET", "/v1/config"): (200, {"defaults": {}, "overrides": {}}),
-            ("GET", tables): (
-                200,
-                {"identifiers": [{"namespace": ["stedi"], "name": "kept"}, {"namespace": ["stedi"], "name": "lost"}]},
-            ),
-            ("GET", f"{tables}/kept"): (200, {"metadata-location": "s3://b/m.json"}),
-            ("GET", f"{tables}/lost"): (
-                404,
-                {
-                    "error": {
-                        "type": "NotFoundException",
-                        "code": 404,
-                        "message": "Location does not exist: s3://b/m.json",
-                    }
-                },
-            ),
-            ("DELETE", f"{tables}/lost"): (204, {}),
-        }
-    )
-    assert rest_catalog.drop_dangling_tables(url, "stedi") == ["lost"]
-    assert [entry for entry in handler.log if entry[0] == "DELETE"] == [("DELETE", f"{tables}/lost")]
-    assert rest_catalog.drop_dangling_tables(url, "no_such_namespace") == []
-
-
-def test_a_catalog_that_cannot_load_a_table_for_another_reason_is_not_touched(fake_server):
-    server, handler = fake_server
-    url = f"http://127.0.0.1:{server.server_port}"
-    tables = "/v1/namespaces/stedi/tables"
-    handler.routes.update(
-        {
-            ("GET", "/v1/config"): (200, {}),
-            ("GET", tables): (200, {"identifiers": [{"namespace": ["stedi"], "name": "t"}]}),
-            ("GET", f"{tables}/t"): (503, {"error": {"type": "ServiceUnavailableException", "message": "busy"}}),
-        }
-    )
-    with pytest.raises(compose.DockerStackError, match="cannot load stedi.t"):
-        rest_catalog.drop_dangling_tables(url, "stedi")
-    assert not [entry for entry in handler.log if entry[0] == "DELETE"]
 
 
 @no_engine
