@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars pipeline bench bench-gates bench-queries trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars pipeline report bench bench-gates bench-queries trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -33,6 +33,9 @@ jars: $(STAMP) ## resolve the Iceberg jars of jvm/pom.xml from Maven Central and
 
 pipeline: $(STAMP) ## run the landing step and the five jobs on the target (TARGET= LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(TARGET),--target $(TARGET)) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+report: $(STAMP) ## write the run report of the last pipeline run: build/report/index.html (make pipeline writes it too)
+	$(BIN)/stedi report
 
 bench: $(STAMP) ## the pipeline (Spark's Iceberg catalog, the pyiceberg bridge) against DuckDB at 1x/10x/100x: build/bench/ (RUNS=3 SCALES=1x,10x,100x)
 	$(BIN)/python -m stedi.tools.bench scale --runs $(or $(RUNS),3) --scales $(SCALES)

@@ -14,7 +14,8 @@ The map, from the top down (each part imports only what is below it; tests/unit/
     cli.py         the `stedi` command
     tools/         benchmarks (make bench) and the DuckDB baseline
     aws/           promotion to AWS: deploy, run, destroy (make deploy, make run-aws)
-    query/         `stedi query`: Athena SQL on DuckDB (embedded) or Trino (Docker)
+    report/        the run report: lineage, row funnel, quarantine, consent, sensor data, history
+    query/         `stedi query`: Athena SQL on DuckDB, or as written on Trino (native or Docker)
     pipeline.py    how a run flows: land, then the jobs in dependency order
     job.py         what a job is: extract, transform (the script's logic), load through the gate
     script.py      a job script's entry point (spark-submit, AWS Glue)

@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", type=Path, required=True)
     generate.set_defaults(handler=_generate)
 
+    report = commands.add_parser("report", help="write the run report of the last pipeline run (build/report/)")
+    report.set_defaults(handler=_report)
+
     trino = commands.add_parser("trino", help="the embedded stack's Trino, standing in for Athena (catalog "
                                 "awsdatacatalog, on 127.0.0.1)")
     trino.add_argument("action", choices=("start", "stop", "status"))
@@ -205,10 +208,40 @@ def _pipeline(args, target) -> int:
         pipeline.write_summary(summary, args.summary)
         progress(f"summary written to {args.summary}")
     _print_tables(summary)
+    report = _write_report(summary, progress) if target.name == "embedded" else None
     print(
         f"\npolicy {summary['policy']} on the {target.name} target: done in {progress.elapsed:.1f}s. "
         "Tables stay queryable until `make down`."
     )
+    if report:
+        print(f"Run report: {report}")
+    return 0
+
+
+def _write_report(summary: dict, progress) -> Path | None:
+    """The run report of a run on the embedded stack (kept with the run's summary for `stedi report`).
+    A report that cannot be drawn does not undo the run: it is said, and the run stands."""
+    from stedi import pipeline, report
+    from stedi.targets import embedded_stack
+
+    pipeline.write_summary(summary, settings.last_run_file())
+    try:
+        return report.write(summary, embedded_stack.require(), settings.report_dir())
+    except Exception as error:  # noqa: BLE001 - the tables are published; only the picture failed
+        progress(f"the run report could not be written ({type(error).__name__}: {error}); `stedi report` retries")
+        return None
+
+
+def _report(args) -> int:
+    from stedi import report
+    from stedi.targets import embedded_stack
+
+    try:
+        summary = json.loads(settings.last_run_file().read_text())
+    except FileNotFoundError:
+        raise embedded_stack.StackError(
+            "no pipeline run is recorded on the embedded stack: run `make pipeline` first") from None
+    print(report.write(summary, embedded_stack.require(), settings.report_dir()))
     return 0
 
 

@@ -20,6 +20,7 @@ def pytest_configure(config):
     os.environ["STEDI_HOME"] = str(home / "state")
     os.environ["STEDI_KEY_FILE"] = str(home / "pseudonym.key")
     os.environ["STEDI_DOCS_DIR"] = str(home / "data-docs")
+    os.environ["STEDI_REPORT_DIR"] = str(home / "report")
     os.environ.pop("STEDI_PSEUDONYM_KEY", None)
     os.environ.pop("STEDI_S3_PORT", None)
 

@@ -34,6 +34,16 @@ def docs_dir() -> Path:
     return Path(os.environ.get("STEDI_DOCS_DIR") or project_root() / "build" / "data-docs")
 
 
+def report_dir() -> Path:
+    """Where the run report is written (build/report/ in the checkout by default)."""
+    return Path(os.environ.get("STEDI_REPORT_DIR") or project_root() / "build" / "report")
+
+
+def last_run_file() -> Path:
+    """The last pipeline run's summary, kept for `stedi report`."""
+    return state_home() / "last_run.json"
+
+
 TABLE_IOS = ("auto", "spark", "pyiceberg")
 TABLE_IO_ENV = "STEDI_TABLE_IO"
 

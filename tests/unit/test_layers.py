@@ -23,6 +23,7 @@ LAYERS = [
     ("jobs", {"stedi.job", "spark_jobs"}),
     ("the pipeline", {"stedi.pipeline"}),
     ("query", {"stedi.query"}),
+    ("the run report", {"stedi.report"}),
     ("AWS", {"stedi.aws"}),
     ("tools and the command", {"stedi.tools", "stedi.cli"}),
 ]
@@ -123,6 +124,8 @@ def test_the_top_of_stedi_is_a_map_not_a_heap():
     top = sorted(p.stem for p in (ROOT / "stedi").glob("*.py") if p.stem != "__init__")
     packages = sorted(p.name for p in (ROOT / "stedi").iterdir() if (p / "__init__.py").exists())
     assert top == ["cli", "job", "pipeline", "pseudonym", "script", "tables"]
-    assert packages == ["aws", "datasets", "gates", "intake", "lakehouse", "query", "runtime", "targets", "tools"]
+    assert packages == [
+        "aws", "datasets", "gates", "intake", "lakehouse", "query", "report", "runtime", "targets", "tools"
+    ]
     described = (ROOT / "stedi" / "__init__.py").read_text()
     assert all(f"{name}/" in described for name in packages) and all(f"{name}.py" in described for name in top)
