@@ -3,8 +3,8 @@
 The question the benchmark asks is how the embedded pipeline's time grows with the data,
 and how far it stays from a single-machine SQL engine doing the same work. A log-log plot
 answers both at a glance (a slope of 1 is linear growth; the vertical gap between the two
-lines is the ratio), so it is drawn by hand here: the project has no plotting library, and
-an SVG opens in any browser and renders inline in Markdown.
+lines is the ratio). It is drawn with Altair and rendered to SVG by vl-convert, offline, like
+the run report's charts: an SVG opens in any browser and renders inline in Markdown.
 
 A measurement is a dict:
     {"engine": "stedi spark" | "stedi pyiceberg" | "duckdb", "scale": "1x", "customers": 1000,
@@ -18,16 +18,11 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 STEDI = "stedi spark"  # the pipeline on Spark's Iceberg catalog (the default)
 BRIDGE = "stedi pyiceberg"  # the pipeline on the pyiceberg bridge (the offline fallback)
 DUCKDB = "duckdb"
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
-
-# Plot geometry, in SVG user units.
-WIDTH, HEIGHT = 720, 480
-LEFT, RIGHT, TOP, BOTTOM = 80, 190, 50, 60
 
 
 def measurements(results) -> list[dict]:
@@ -157,127 +152,28 @@ def _bytes(value: int | None) -> str:
 
 
 def plot_svg(results, path: Path, title: str = "STEDI pipeline: wall time against landing rows") -> Path:
-    """Write a log-log plot of wall seconds against landing rows, one line per engine."""
+    """Write a log-log plot of wall seconds against landing rows, one line per engine (Altair,
+    rendered to SVG offline by vl-convert, as the run report's charts are)."""
+    import altair as alt
+    import pandas as pd
+
+    from stedi.report.charts import svg
+
     runs = measurements(results)
     names = engines(runs)
-    lines = {e: _points(runs, e) for e in names}
-    every = [p for points in lines.values() for p in points]
-    x_axis = _LogAxis([r for r, _ in every], LEFT, WIDTH - RIGHT)
-    y_axis = _LogAxis([s for _, s in every], HEIGHT - BOTTOM, TOP)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-        _text((LEFT + WIDTH - RIGHT) / 2, TOP / 2 + 4, title, size=15, anchor="middle", weight="bold"),
-        *_grid(x_axis, y_axis),
-        *[_series(points, x_axis, y_axis, COLORS[i % len(COLORS)], e) for i, (e, points) in enumerate(lines.items())],
-        *_legend(names),
-        "</svg>",
-    ]
-    path = Path(path)
+    rows = [{"engine": e, "rows": r, "seconds": s} for e in names for r, s in _points(runs, e)]
+    chart = alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("rows:Q", scale=alt.Scale(type="log"), title="landing rows"),
+        y=alt.Y("seconds:Q", scale=alt.Scale(type="log"), title="wall seconds (median)"),
+        color=alt.Color("engine:N", sort=names, scale=alt.Scale(domain=names, range=list(COLORS[: len(names)]))),
+        tooltip=["engine:N", "rows:Q", "seconds:Q"],
+    ).properties(width=520, height=360, title=title)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    path.write_text(svg(chart))
     return path
-
-
-class _LogAxis:
-    """Maps values to pixels on a log scale spanning whole decades around the data."""
-
-    def __init__(self, values: list[float], start: float, end: float):
-        positive = [v for v in values if v > 0]
-        if not positive:
-            raise ValueError("a log axis needs positive values")
-        self.low = math.floor(math.log10(min(positive)))
-        self.high = max(math.ceil(math.log10(max(positive))), self.low + 1)
-        self.start, self.end = start, end
-
-    def __call__(self, value: float) -> float:
-        share = (math.log10(value) - self.low) / (self.high - self.low)
-        return self.start + share * (self.end - self.start)
-
-    @property
-    def decades(self) -> list[int]:
-        return list(range(self.low, self.high + 1))
-
-
-def _grid(x: _LogAxis, y: _LogAxis) -> list[str]:
-    """Minor lines at 2..9 of each decade, labelled major lines at each decade, axis titles."""
-    left, right, bottom, top = x.start, x.end, y.start, y.end
-    parts = []
-    for axis, vertical in ((x, True), (y, False)):
-        for k in axis.decades[:-1]:
-            for m in range(2, 10):
-                p = axis(m * 10.0**k)
-                parts.append(_line(p, bottom, p, top, "#eee") if vertical else _line(left, p, right, p, "#eee"))
-    for k in x.decades:
-        p = x(10.0**k)
-        parts += [_line(p, bottom, p, top, "#bbb"), _text(p, bottom + 18, _count_label(k), anchor="middle")]
-    for k in y.decades:
-        p = y(10.0**k)
-        parts += [_line(left, p, right, p, "#bbb"), _text(left - 8, p + 4, _seconds_label(k), anchor="end")]
-    parts.append(
-        f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#333"/>'
-    )
-    parts.append(_text((left + right) / 2, HEIGHT - 15, "landing rows (log scale)", anchor="middle"))
-    mid = (top + bottom) / 2
-    parts.append(
-        f'<text x="20" y="{mid:.1f}" text-anchor="middle" transform="rotate(-90 20 {mid:.1f})">'
-        "wall seconds (log scale)</text>"
-    )
-    return parts
-
-
-def _series(points: list[tuple[float, float]], x: _LogAxis, y: _LogAxis, color: str, engine: str) -> str:
-    placed = [(x(rows), y(seconds), rows, seconds) for rows, seconds in points]
-    coords = " ".join(f"{px:.1f},{py:.1f}" for px, py, _, _ in placed)
-    markers = "".join(
-        f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{color}">'
-        f"<title>{escape(engine)}: {rows:,.0f} rows, {seconds:.2f} s</title></circle>"
-        for px, py, rows, seconds in placed
-    )
-    return (
-        f'<g class="engine" data-engine="{escape(engine)}">'
-        f'<polyline points="{coords}" fill="none" stroke="{color}" stroke-width="2"/>{markers}</g>'
-    )
-
-
-def _legend(names: list[str]) -> list[str]:
-    x, y = WIDTH - RIGHT + 20, TOP + 10
-    parts = [
-        f'<rect x="{x - 10}" y="{y - 15}" width="{RIGHT - 30}" height="{22 * len(names) + 12}" '
-        'fill="white" stroke="#999"/>'
-    ]
-    for i, engine in enumerate(names):
-        color, row = COLORS[i % len(COLORS)], y + 22 * i
-        parts += [
-            _line(x, row, x + 24, row, color, width=2),
-            f'<circle cx="{x + 12}" cy="{row}" r="4" fill="{color}"/>',
-            _text(x + 32, row + 4, engine),
-        ]
-    return parts
 
 
 def _points(runs: list[dict], engine: str) -> list[tuple[float, float]]:
     return sorted((m["rows"], m["wall_seconds"]) for m in runs if m["engine"] == engine)
 
 
-def _line(x1: float, y1: float, x2: float, y2: float, color: str, width: float = 1) -> str:
-    return f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{color}" stroke-width="{width}"/>'
-
-
-def _text(x: float, y: float, text: str, size: int = 12, anchor: str = "start", weight: str = "normal") -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}">'
-        f"{escape(text)}</text>"
-    )
-
-
-def _count_label(decade: int) -> str:
-    for suffix, power in (("G", 9), ("M", 6), ("k", 3)):
-        if decade >= power:
-            return f"{10 ** (decade - power)}{suffix}"
-    return str(10**decade) if decade >= 0 else f"{10.0**decade:g}"
-
-
-def _seconds_label(decade: int) -> str:
-    return f"{10**decade:,} s" if decade >= 0 else f"{10.0**decade:g} s"

@@ -59,27 +59,37 @@ def test_markdown_accepts_a_results_dict_and_a_single_engine(results):
     assert STEDI not in text
 
 
-def test_svg_parses_with_one_polyline_per_engine_increasing_in_x(tmp_path, results):
+def points_drawn(root) -> dict[str, list[tuple[float, float, float]]]:
+    """engine -> (rows, x, y) of each point mark Vega drew (its aria-label names the datum)."""
+    drawn: dict[str, list] = {}
+    for element in root.iter(f"{SVG}path"):
+        label, move = element.get("aria-label") or "", element.get("transform") or ""
+        if element.get("aria-roledescription") == "point" and move.startswith("translate("):
+            fields = dict(part.split(": ", 1) for part in label.split("; "))
+            x, y = (float(v) for v in move[len("translate("):-1].split(","))
+            drawn.setdefault(fields["engine"], []).append((float(fields["rows"]), x, y))
+    return drawn
+
+
+def test_svg_parses_with_one_line_per_engine_increasing_in_x(tmp_path, results):
     path = plot_svg(results, tmp_path / "plot" / "scale.svg")
     root = ET.parse(path).getroot()
     assert root.tag == f"{SVG}svg"
-    lines = root.findall(f".//{SVG}polyline")
+    lines = [e for e in root.iter(f"{SVG}path") if e.get("aria-roledescription") == "line mark"]
     assert len(lines) == 2
-    for line in lines:
-        xs = [float(p.split(",")[0]) for p in line.get("points").split()]
-        assert len(xs) == 3 and xs == sorted(xs) and len(set(xs)) == 3
-    texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert {STEDI, DUCKDB} <= set(texts)  # the legend
-    assert {"100k", "1M", "10M", "100M", "0.1 s", "1 s", "10,000 s"} <= set(texts)  # decade labels
-    assert len(root.findall(f".//{SVG}circle")) >= 6
+    drawn = points_drawn(root)
+    assert set(drawn) == {STEDI, DUCKDB}
+    for points in drawn.values():
+        xs = [x for _, x, _ in sorted(points)]
+        assert len(xs) == 3 and xs == sorted(xs) and len(set(xs)) == 3  # more rows, further right
+    texts = {t.text for t in root.iter(f"{SVG}text")}
+    assert {STEDI, DUCKDB} <= texts  # the legend
+    assert {"landing rows", "wall seconds (median)"} <= texts
 
 
 def test_slower_engine_is_drawn_higher(tmp_path, results):
-    root = ET.parse(plot_svg(results, tmp_path / "scale.svg")).getroot()
-    heights = {
-        g.get("data-engine"): [float(p.split(",")[1]) for p in g.find(f"{SVG}polyline").get("points").split()]
-        for g in root.iter(f"{SVG}g")
-    }
+    drawn = points_drawn(ET.parse(plot_svg(results, tmp_path / "scale.svg")).getroot())
+    heights = {engine: [y for _, _, y in sorted(points)] for engine, points in drawn.items()}
     assert all(s < d for s, d in zip(heights[STEDI], heights[DUCKDB], strict=True))  # SVG y grows downwards
 
 
