@@ -111,7 +111,8 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
             "seconds": round(result.seconds, 2),
             **result.metrics,
         }
-        summary.update(result.metrics)
+        # A job's other figures are the run's too (cross_customer_pairs); why it dropped rows is its own.
+        summary.update({k: v for k, v in result.metrics.items() if k != "dropped"})
         progress(f"job  {job.name}: {result.rows:,} rows -> {house.namespace}.{result.output} ({result.seconds:.1f}s)")
     if gate:
         summary["gates"] = _gate_summary(gate, progress)

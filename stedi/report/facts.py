@@ -109,7 +109,11 @@ def _funnel(facts: Facts) -> None:
         while current in by_first_input:
             job = by_first_input[current]
             kept = summary["jobs"][job.name]["rows"]
-            facts.funnel.append(Step(table.name, f"{job.name} -> {job.output.name}", rows, kept, rule_of(job.name)))
+            why = rule_of(job.name)
+            dropped = {reason: n for reason, n in summary["jobs"][job.name].get("dropped", {}).items() if n}
+            if dropped:
+                why += "; dropped: " + ", ".join(f"{n:,} {reason}" for reason, n in dropped.items())
+            facts.funnel.append(Step(table.name, f"{job.name} -> {job.output.name}", rows, kept, why))
             current, rows = job.output.name, kept
 
 

@@ -99,6 +99,11 @@ def test_the_numbers_on_the_page_are_the_run_summarys(run):
                if len(row) == 4 and row[1].replace(",", "").isdigit()}
     assert landing == {name: [v["records"], v["accepted"], v["quarantined"]] for name, v in summary["landing"].items()}
     assert summary["landing"]["accelerometer_landing"]["quarantined"] == len(BAD_LINES)
+    for job in ("accelerometer_landing_to_trusted", "step_trainer_trusted"):  # every dropped row has its reason
+        result, rows_in = summary["jobs"][job], summary["tables"][job.split("_to_")[0] if "_to_" in job
+                                                                else "step_trainer_landing"]
+        assert result["rows"] + sum(result["dropped"].values()) == rows_in, job
+    assert "no consenting customer" in html and "device of no curated customer" in html
     kept = {row[1]: int(row[3].replace(",", "")) for row in cells(html, "source") if len(row) == 6}
     for job, result in summary["jobs"].items():
         assert any(stage.startswith(f"{job} -&gt;") and count == result["rows"] for stage, count in kept.items()), job

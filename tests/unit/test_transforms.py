@@ -99,6 +99,24 @@ def test_accelerometer_trusted_matches_users_case_and_space_insensitively(spark,
     assertDataFrameEqual(result, frame(spark, "accelerometer_trusted", *expected))
 
 
+@pytest.mark.parametrize("policy", ["strict", "rubric"])
+def test_accelerometer_audit_says_why_each_dropped_reading_went(spark, policy):
+    customers = frame(spark, "customer_trusted", ANA, BO)
+    readings = frame(
+        spark,
+        "accelerometer_landing",
+        reading(" ana.lee@TEST.com", 1500),
+        reading("Ana.Lee@test.com", 900),  # before Ana's consent (1000)
+        reading("bo.kim@test.com", 2000),
+        reading("cy@test.com", 5000),  # Cy never consented
+    )
+    audit = accelerometer_landing_to_trusted.audit(readings, customers, policy=policy)
+    early = 1 if policy == "strict" else 0  # the rubric keeps it
+    assert audit == {"dropped": {"no consenting customer": 1, "taken before consent": early}}
+    kept = accelerometer_landing_to_trusted.transform(readings, customers, policy=policy).count()
+    assert kept + sum(audit["dropped"].values()) == readings.count()
+
+
 def test_accelerometer_trusted_never_duplicates_a_reading_of_a_customer_listed_twice(spark):
     customers = frame(spark, "customer_trusted", ANA, {**ANA, "shareWithResearchAsOfDate": 1200})
     readings = frame(
@@ -143,6 +161,24 @@ def test_step_trainer_trusted_keeps_curated_devices_and_drops_early_readings_und
     result = step_trainer_trusted.transform(steps, curated, policy=policy, pseudonym_key=key)
     expected = [step("serial-ana", 1500, 210)] + ([step("serial-ana", 500, 220)] if policy == "rubric" else [])
     assertDataFrameEqual(result, frame(spark, "step_trainer_trusted", *expected))
+
+
+@pytest.mark.parametrize("policy", ["strict", "rubric"])
+def test_step_trainer_audit_says_why_each_dropped_reading_went(spark, key, policy):
+    curated = frame(
+        spark,
+        "customers_curated",
+        {"customer_id": "c-ana", "device_id": pseudonym("serial-ana", key), "shareWithResearchAsOfDate": 1000},
+    )
+    steps = frame(
+        spark, "step_trainer_landing", step("serial-ana", 1500, 210), step("serial-ana", 500, 220),
+        step("serial-bo", 2500, 230), step("serial-bo", 2600, 240),
+    )
+    audit = step_trainer_trusted.audit(steps, curated, policy=policy, pseudonym_key=key)
+    early = 1 if policy == "strict" else 0
+    assert audit == {"dropped": {"device of no curated customer": 2, "taken before consent": early}}
+    kept = step_trainer_trusted.transform(steps, curated, policy=policy, pseudonym_key=key).count()
+    assert kept + sum(audit["dropped"].values()) == steps.count()
 
 
 def _ml_inputs(spark):
