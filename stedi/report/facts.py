@@ -113,6 +113,9 @@ def _funnel(facts: Facts) -> None:
             dropped = {reason: n for reason, n in summary["jobs"][job.name].get("dropped", {}).items() if n}
             if dropped:
                 why += "; dropped: " + ", ".join(f"{n:,} {reason}" for reason, n in dropped.items())
+            crossed = summary["jobs"][job.name].get("cross_customer_pairs")
+            if crossed:
+                why += f"; {crossed:,} of the rows pair two different customers' readings (policy rubric)"
             facts.funnel.append(Step(table.name, f"{job.name} -> {job.output.name}", rows, kept, why))
             current, rows = job.output.name, kept
 

@@ -104,6 +104,7 @@ def test_the_numbers_on_the_page_are_the_run_summarys(run):
                                                                 else "step_trainer_landing"]
         assert result["rows"] + sum(result["dropped"].values()) == rows_in, job
     assert "no consenting customer" in html and "device of no curated customer" in html
+    assert f"{summary['cross_customer_pairs']:,} of the rows pair two different customers" in html
     kept = {row[1]: int(row[3].replace(",", "")) for row in cells(html, "source") if len(row) == 6}
     for job, result in summary["jobs"].items():
         assert any(stage.startswith(f"{job} -&gt;") and count == result["rows"] for stage, count in kept.items()), job
