@@ -183,33 +183,23 @@ def trino_url() -> str:
 
 
 def s3_client(endpoint: str | None = None):
-    import boto3
     from botocore.config import Config
 
-    from stedi.tables import lakehouse
-
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint or s3_endpoint(),
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=lakehouse().region,
-        config=Config(s3={"addressing_style": "path"}),
-    )
+    return _client("s3", endpoint or s3_endpoint(), config=Config(s3={"addressing_style": "path"}))
 
 
 def glue_client(endpoint: str | None = None):
+    return _client("glue", endpoint or catalog_url())
+
+
+def _client(service: str, endpoint: str, **options):
+    """A boto3 client of the stack's emulators: their dummy keys, the lakehouse's region."""
     import boto3
 
     from stedi.tables import lakehouse
 
-    return boto3.client(
-        "glue",
-        endpoint_url=endpoint or catalog_url(),
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name=lakehouse().region,
-    )
+    return boto3.client(service, endpoint_url=endpoint, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY, region_name=lakehouse().region, **options)
 
 
 def trino_connection() -> dict:
