@@ -21,7 +21,8 @@ The map, from the top down (each part imports only what is below it; tests/unit/
     script.py      a job script's entry point (spark-submit, AWS Glue)
     targets/       where a run goes: embedded, docker, aws, and the rule that picks one
     gates/         the quality gates: the flow, the suites' runner, Data Docs, the green record
-    lakehouse/     table I/O: Spark's Iceberg catalog, the pyiceberg bridge, landing upload
+    lakehouse/     table I/O: Spark's Iceberg catalog, the pyiceberg bridge, landing upload; the
+                   Glue definitions AWS and the embedded stack share: tables, deployment names, the jobs' IAM policy
     intake/        landing records: the record rules, the parser, the quarantine
     datasets/      the synthetic generator and the Udacity starter data
     runtime/       settings, run parameters, Spark session, JVM jars, progress, retries, lock

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 def _is_user_error(error: Exception) -> bool:
     from stedi.datasets.udacity import FetchError
     from stedi.lakehouse.landing import LandingError
+    from stedi.runtime.access import PolicyDenied
     from stedi.runtime.jdk import NoJdk
     from stedi.runtime.jvm import JarMismatch, JarsUnavailable
     from stedi.runtime.preflight import PreflightError
@@ -63,7 +64,7 @@ def _is_user_error(error: Exception) -> bool:
     from stedi.targets.trino_server import TrinoError
 
     known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable,
-             TrinoError, NoJdk, JarsUnavailable, JarMismatch)
+             TrinoError, NoJdk, JarsUnavailable, JarMismatch, PolicyDenied)
     return isinstance(error, (*known, FileNotFoundError, ValueError))
 
 
@@ -73,6 +74,14 @@ def _parser() -> argparse.ArgumentParser:
 
     up = commands.add_parser("up", help="start the embedded stack (S3 emulator + Iceberg catalog)")
     up.set_defaults(handler=_up)
+    keys = commands.add_parser(
+        "keys",
+        help="print the embedded stack's keys as shell variables, for your own tools "
+        "(eval \"$(stedi keys)\"; aws s3 ls s3://stedi-lakehouse/)",
+    )
+    keys.add_argument("--glue-job", action="store_true",
+                      help="the Glue jobs' identity (the deployed least-privilege policy) instead of the administrator")
+    keys.set_defaults(handler=_keys)
     down = _targeted(commands.add_parser("down", help="stop the target's stack (the embedded one: discard its tables)"))
     down.set_defaults(handler=_down)
     status = _targeted(commands.add_parser("status", help="show whether the target's stack runs, and where"))
@@ -139,6 +148,22 @@ def _up(args) -> int:
 
     embedded_stack.up()
     print("\n".join(embedded_stack.status_lines()))
+    return 0
+
+
+def _keys(args) -> int:
+    """Shell `export` lines; where the keys are kept goes to stderr, so `eval` sees only the exports."""
+    import shlex
+
+    from stedi.targets import embedded_stack, stack_keys
+
+    stack = embedded_stack.require()
+    if args.glue_job:
+        stack = stack.as_glue_job()
+    kept = stack_keys.folder(stack.home) / (stack_keys.JOB_FILE if args.glue_job else stack_keys.ADMIN_FILE)
+    print(f"# {stack.keys.arn}, kept in {kept} (mode 0600)", file=sys.stderr)
+    for name, value in stack.environment().items():
+        print(f"export {name}={shlex.quote(value)}")
     return 0
 
 

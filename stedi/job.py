@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stedi.gates import flow
+from stedi.runtime.access import named_denials
 from stedi.runtime.params import JobParams
 from stedi.tables import Table, lakehouse
 
@@ -60,10 +61,11 @@ class Job:
     def run(self, io, params: JobParams, gate=None) -> JobResult:
         """Extract, transform, load: the output is published only if it passes its quality gate."""
         started = time.perf_counter()
-        frames = {name: io.read(name) for name in self.inputs}
-        result = conform(_call(self.transform, frames, params), self.output)
-        written = flow.publish(io, self.output, result, gate)
-        metrics = _call(self.audit, frames, params) if self.audit else {}
+        with named_denials(f"job {self.name}"):
+            frames = {name: io.read(name) for name in self.inputs}
+            result = conform(_call(self.transform, frames, params), self.output)
+            written = flow.publish(io, self.output, result, gate)
+            metrics = _call(self.audit, frames, params) if self.audit else {}
         return JobResult(
             job=self.name,
             output=self.output.name,

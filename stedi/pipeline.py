@@ -20,6 +20,7 @@ from stedi.gates.gate import Gate
 from stedi.intake import quarantine
 from stedi.job import Job
 from stedi.runtime import settings
+from stedi.runtime.access import named_denials
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.progress import Progress
 from stedi.tables import lakehouse
@@ -50,7 +51,7 @@ def execute(target, request: RunRequest, progress=None) -> dict:
     progress = progress or Progress(quiet=True)
     if target.delegates:
         return target.delegate(request, progress)
-    with target.open_run(request, progress) as runtime:
+    with target.open_run(request, progress) as runtime, runtime.jobs_identity():
         summary = run(runtime.io, runtime.params, progress, runtime.gate, request.max_quarantine)
         summary.update(runtime.facts)
         if runtime.gate is not None:
@@ -84,23 +85,8 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
         "quarantine": {},
         "jobs": {},
     }
-    intakes = _intake(io, house, progress)
-    quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
-    for table, intake in intakes.items():
-        step = time.perf_counter()
-        facts = {"landing_records": intake.records, "quarantined": intake.quarantined.num_rows}
-        landed = flow.publish(io, table, intake.accepted, gate, **facts)
-        flow.publish(io, house.quarantine_of(table), intake.quarantined, gate)
-        summary["landing"][table.name] = {**quarantine.summary(intake), "rows": landed.rows}
-        summary["quarantine"][house.quarantine_of(table).name] = intake.quarantined.num_rows
-        _record(summary, table.name, landed.rows, landed.snapshot_id)
-        progress(
-            f"land {table.name}: {landed.rows:,} rows from {intake.records:,} records in {intake.files} files, "
-            f"{intake.quarantined.num_rows:,} quarantined ({time.perf_counter() - step:.1f}s)"
-        )
-        warning = quarantine.warning(table, house.quarantine_of(table), intake, house.namespace)
-        if warning:
-            progress(warning)
+    with named_denials("the landing step"):
+        _land(io, house, summary, progress, gate, max_quarantine)
     for job in jobs():
         progress(f"job  {job.name} ...")
         result = job.run(io, params, gate)
@@ -118,6 +104,27 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
         summary["gates"] = _gate_summary(gate, progress)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
+
+
+def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine: float | None) -> None:
+    """Every source read through the intake, then its accepted records and its quarantine published."""
+    intakes = _intake(io, house, progress)
+    quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
+    for table, intake in intakes.items():
+        step = time.perf_counter()
+        facts = {"landing_records": intake.records, "quarantined": intake.quarantined.num_rows}
+        landed = flow.publish(io, table, intake.accepted, gate, **facts)
+        flow.publish(io, house.quarantine_of(table), intake.quarantined, gate)
+        summary["landing"][table.name] = {**quarantine.summary(intake), "rows": landed.rows}
+        summary["quarantine"][house.quarantine_of(table).name] = intake.quarantined.num_rows
+        _record(summary, table.name, landed.rows, landed.snapshot_id)
+        progress(
+            f"land {table.name}: {landed.rows:,} rows from {intake.records:,} records in {intake.files} files, "
+            f"{intake.quarantined.num_rows:,} quarantined ({time.perf_counter() - step:.1f}s)"
+        )
+        warning = quarantine.warning(table, house.quarantine_of(table), intake, house.namespace)
+        if warning:
+            progress(warning)
 
 
 def _intake(io, house, progress) -> dict:

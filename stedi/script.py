@@ -14,14 +14,19 @@ import json
 import sys
 from dataclasses import asdict
 
+from stedi.runtime.access import PolicyDenied
 from stedi.runtime.params import JobParams, add_policy_option
 
 
 def run_script(job, argv: list[str] | None = None) -> None:
     argv = sys.argv if argv is None else argv
     runtime = _runtime(job.name, argv, description=job.transform.__module__)
-    _check_quarantine(job, runtime.io)
-    result = job.run(runtime.io, runtime.params, runtime.gate)
+    with runtime.jobs_identity():
+        _check_quarantine(job, runtime.io)
+        try:
+            result = job.run(runtime.io, runtime.params, runtime.gate)
+        except PolicyDenied as denied:  # one sentence, not a Java stack trace
+            raise SystemExit(f"error: {denied}") from denied
     _finish(runtime)
     print(json.dumps(asdict(result)))
 

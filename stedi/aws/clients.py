@@ -16,8 +16,8 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
-from stedi.aws.config import AwsConfig
 from stedi.aws.errors import is_unsupported, translated
+from stedi.lakehouse.deployment import AwsConfig
 
 PROBE_NAME = "stedi-deploy-capability-probe-0000"
 PROBES: dict[tuple[str, str], dict[str, Any]] = {

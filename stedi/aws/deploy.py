@@ -14,10 +14,10 @@ from pathlib import Path
 
 from stedi.aws import athena, catalog, identity, jobs, network, package, storage
 from stedi.aws.clients import Aws
-from stedi.aws.config import AwsConfig, load_config
 from stedi.aws.errors import DeployError, translated
 from stedi.aws.plan import Change, Plan
 from stedi.gates.green import code_digest, default_record_path, gate_record_problem
+from stedi.lakehouse.deployment import AwsConfig, load_config
 from stedi.runtime import settings
 from stedi.tables import Lakehouse, lakehouse
 

@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError
 
 from stedi.aws import athena, catalog, jobs, network, storage
 from stedi.aws.clients import Aws
-from stedi.aws.config import TAG_PROJECT, AwsConfig, load_config
 from stedi.aws.deploy import apply_changes
 from stedi.aws.errors import translated
 from stedi.aws.plan import Change, Plan, call
+from stedi.lakehouse.deployment import TAG_PROJECT, AwsConfig, load_config
 
 
 def plan_destroy(aws: Aws) -> Plan:

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from stedi.aws.clients import Aws
 from stedi.aws.errors import DeployError, is_not_found, not_managed, translated
 from stedi.aws.plan import Change
-from stedi.aws.policy import job_role_policy, trust_policy
+from stedi.lakehouse.job_policy import job_role_policy, trust_policy
 from stedi.tables import Lakehouse
 
 ROLE = "iam role"

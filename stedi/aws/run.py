@@ -17,8 +17,8 @@ from botocore.exceptions import ClientError
 
 from stedi.aws import jobs
 from stedi.aws.clients import Aws
-from stedi.aws.config import AwsConfig, load_config
 from stedi.aws.errors import DeployError, is_not_found, translated
+from stedi.lakehouse.deployment import AwsConfig, load_config
 from stedi.runtime import settings
 from stedi.runtime.progress import Progress
 

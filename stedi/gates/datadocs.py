@@ -31,6 +31,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from stedi.runtime import settings
+
 ASSETS_DIR = Path(__file__).resolve().with_name("datadocs_assets")
 MANIFEST_PATH = ASSETS_DIR / "MANIFEST.json"
 SITE_VENDOR_DIR = "static/vendor"  # where make_offline puts the assets, relative to the site root
@@ -140,6 +142,7 @@ def use_data_docs_site(context: Any, base_directory: Path, site_name: str = DEFA
     """
     for name in list(context.list_data_docs_sites()):
         context.delete_data_docs_site(name)
+    settings.private_dir(Path(base_directory))  # its pages show values of the tables they check
     context.add_data_docs_site(site_name, data_docs_site_config(Path(base_directory).resolve()))
     return site_name
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from stedi.runtime import settings
+
 
 def write(summary: dict, stack, out: Path, progress=None) -> Path:
     """Gather, draw and write the report of the run `summary` describes; returns index.html."""
@@ -18,7 +20,7 @@ def write(summary: dict, stack, out: Path, progress=None) -> Path:
     progress = progress or (lambda message: None)
     gathered = facts.gather(summary, stack)
     drawn = charts.draw(gathered)
-    out.mkdir(parents=True, exist_ok=True)
+    settings.private_dir(out)  # sensor data of pseudonymous devices, masked quarantine values
     index = out / "index.html"
     index.write_text(page.render(gathered, drawn, out))
     progress(f"run report: {index}")

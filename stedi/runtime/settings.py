@@ -39,6 +39,14 @@ def report_dir() -> Path:
     return Path(os.environ.get("STEDI_REPORT_DIR") or project_root() / "build" / "report")
 
 
+def private_dir(path: Path) -> Path:
+    """A directory only its owner may enter, made so even when it exists already: the stack's
+    state, the Data Docs and the run report hold personal data or the keys to it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
 def last_run_file() -> Path:
     """The last pipeline run's summary, kept for `stedi report`."""
     return state_home() / "last_run.json"

@@ -15,5 +15,6 @@ runs, the embedded one. Every command prints that sentence, so nobody reads one 
 writing the other.
 
 base.py says what every target provides; embedded.py, docker.py and aws.py are the three, with
-the stacks they drive (embedded_stack.py, trino_server.py; compose.py, container.py).
+the stacks they drive (embedded_stack.py with its emulator process emulator.py and its keys
+stack_keys.py, trino_server.py; compose.py, container.py).
 """

@@ -5,8 +5,9 @@ Standard library only, like the package's __init__: `make up` imports it with th
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+import os
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -29,6 +30,27 @@ class Runtime:
     arguments: dict = field(default_factory=dict)  # a Glue job's resolved arguments
     facts: dict = field(default_factory=dict)  # what the run summary says about where the run went
     after_green: Callable[[], dict] = field(default=dict)  # once every gate passed: more facts
+    # The AWS SDK variables of the identity the jobs run under (the embedded stack's Glue jobs' keys)
+    environment: dict = field(default_factory=dict)
+
+    @contextmanager
+    def jobs_identity(self) -> Iterator[None]:
+        """While jobs run, code in them that uses the default credential chain (boto3 in a job
+        script) acts as the jobs' identity, as on Glue it acts as the job's role; afterwards the
+        process environment is as it was."""
+        saved = {name: os.environ.get(name) for name in (*self.environment, "AWS_SESSION_TOKEN", "AWS_PROFILE")}
+        os.environ.update(self.environment)
+        if self.environment:
+            os.environ.pop("AWS_SESSION_TOKEN", None)
+            os.environ.pop("AWS_PROFILE", None)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 class Target(Protocol):

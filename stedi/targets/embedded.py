@@ -123,6 +123,7 @@ class EmbeddedTarget:
             "table_io": "spark" if isinstance(runtime.io, SparkCatalogIO) else "pyiceberg",
             "landing_dir": str(source),
             "s3_endpoint": lake.endpoint,
+            "jobs_identity": lake.as_glue_job().keys.arn,  # the deployed policy's stand-in (stack_keys.py)
             "orphan_files_removed": orphans,
             "expired_files_removed": expired,
         }
@@ -141,14 +142,15 @@ class EmbeddedTarget:
         table_io: str | None = None,
         progress=None,
     ) -> Runtime:
-        """A local[2] Spark session, the table I/O on the running stack, and the quality gate.
+        """A local[2] Spark session, the table I/O on the running stack, and the quality gate, all
+        under the Glue jobs' identity and its least-privilege policy (stedi/targets/stack_keys.py).
 
         The table I/O is Iceberg's Spark catalog `glue_catalog` on the emulator's Glue API, the
         code path of AWS Glue; where its jars cannot be had (offline, nothing cached) the pyiceberg
         bridge takes over, saying why (settings.table_io).
         """
         progress = progress or (lambda line: None)
-        stack = embedded_stack.require()
+        stack = embedded_stack.require().as_glue_job()
         landing_files = LandingReader(stack, local_copies=local_copies)
         kind = settings.table_io(table_io)
         spark = self._session(app, kind, progress)
@@ -163,7 +165,7 @@ class EmbeddedTarget:
         else:
             io = EmbeddedIO(spark, stack, landing_files=landing_files)
         gate = new_gate(params, io, landing, docs_dir=settings.docs_dir(), spark=spark) if gates else None
-        return Runtime(self.name, spark, io, params, gate)
+        return Runtime(self.name, spark, io, params, gate, environment=stack.environment())
 
     def _session(self, app: str, kind: str, progress):
         if kind == "pyiceberg":

@@ -5,6 +5,11 @@ AWS Glue 6.0: Iceberg's GlueCatalog (Spark) and pyiceberg's GlueCatalog write Ic
 registered as Glue tables, and the landing tables are Glue JSON tables over the landing prefixes,
 registered as `make deploy` registers them on AWS. The emulator keeps everything in memory, so
 tables and files live and die together; the state file records the process and its port.
+
+The emulator enforces IAM from its first request (stedi/targets/emulator.py). A Stack carries the
+keys of one of its two identities (stedi/targets/stack_keys.py): `require()` and `up()` give the
+administrator's, `as_glue_job()` the Glue jobs', and every client below is built from `keys`,
+the one place the stack's clients (boto3, pyarrow, pyiceberg, Spark, DuckDB, Trino) get them.
 """
 
 from __future__ import annotations
@@ -18,15 +23,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stedi.runtime import settings
 from stedi.tables import lakehouse
+from stedi.targets import stack_keys
+from stedi.targets.emulator import HEALTH_PATH
+from stedi.targets.stack_keys import Keys
 
 HOST = "127.0.0.1"
-ACCESS_KEY = "test"  # the emulator's dummy credentials; never real ones
-SECRET_KEY = "test"
+EMULATOR = "stedi.targets.emulator"  # the module the emulator process runs
 STATE_FILE = "stack.json"
 STALE_FILES = (STATE_FILE, "catalog.db")  # catalog.db: the SQLite catalog of earlier versions
 CATALOG_NAME = "glue_catalog"  # the Iceberg catalog's name, as on AWS Glue (Spark and pyiceberg)
@@ -41,6 +48,7 @@ class Stack:
     home: Path
     port: int
     pid: int
+    keys: Keys
 
     @property
     def endpoint(self) -> str:
@@ -56,11 +64,27 @@ class Stack:
 
     @property
     def access_key(self) -> str:
-        return ACCESS_KEY
+        return self.keys.access_key_id
 
     @property
     def secret_key(self) -> str:
-        return SECRET_KEY
+        return self.keys.secret_access_key
+
+    def as_glue_job(self) -> Stack:
+        """The same stack under the Glue jobs' identity and its least-privilege policy."""
+        return replace(self, keys=stack_keys.read(stack_keys.folder(self.home) / stack_keys.JOB_FILE))
+
+    def environment(self) -> dict[str, str]:
+        """The AWS SDKs' variables for these keys: what code using the default credential chain
+        (boto3 in a job script, the AWS CLI) reads, as a Glue job's code reads its role's."""
+        region = lakehouse().region
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+        }
 
     def client(self, service: str):
         import boto3
@@ -149,11 +173,12 @@ def up(home: Path | None = None, *, port: int | None = None) -> Stack:
     running = current(home)
     if running:
         return running
-    home.mkdir(parents=True, exist_ok=True)
+    settings.private_dir(home)  # the keys, the logs and the state of a stack of personal data
     _discard_stale_state(home)
     stack = _start_emulator(home, port or _requested_port())
     stack.s3_client().create_bucket(Bucket=stack.bucket)
     _register_catalog(stack)
+    stack_keys.create_job_identity(stack.client("iam"), stack.keys.account, home)
     (home / STATE_FILE).write_text(json.dumps({"port": stack.port, "pid": stack.pid}))
     return stack
 
@@ -163,9 +188,10 @@ def current(home: Path | None = None) -> Stack | None:
     home = home or settings.state_home()
     try:
         state = json.loads((home / STATE_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        keys = stack_keys.read(stack_keys.folder(home) / stack_keys.ADMIN_FILE)
+    except (FileNotFoundError, json.JSONDecodeError, TypeError):
         return None
-    stack = Stack(home=home, port=state["port"], pid=state["pid"])
+    stack = Stack(home=home, port=state["port"], pid=state["pid"], keys=keys)
     if _is_our_emulator(stack) and _healthy(stack.endpoint):
         return stack
     return None
@@ -216,26 +242,31 @@ def _start_emulator(home: Path, port: int) -> Stack:
                 "unset STEDI_S3_PORT to let the stack pick a free port, or choose another"
             )
         log = open(home / "s3-emulator.log", "ab")
+        keys = stack_keys.folder(home)
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(chosen)],
+            [sys.executable, "-m", EMULATOR, "--host", HOST, "--port", str(chosen), "--keys", str(keys),
+             "--region", lakehouse().region],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"},  # IAM enforced from the first request
             start_new_session=True,  # outlives the CLI: tables stay queryable until `down`
         )
-        stack = Stack(home=home, port=chosen, pid=process.pid)
-        if _wait_healthy(stack, process):
-            return stack
+        endpoint = f"http://{HOST}:{chosen}"
+        if _wait_healthy(endpoint, process):
+            return Stack(home=home, port=chosen, pid=process.pid,
+                         keys=stack_keys.read(keys / stack_keys.ADMIN_FILE))
         process.kill()
     raise StackError(f"the S3 emulator did not start; its log is {home / 's3-emulator.log'}")
 
 
-def _wait_healthy(stack: Stack, process: subprocess.Popen, timeout: float = 30.0) -> bool:
+def _wait_healthy(endpoint: str, process: subprocess.Popen, timeout: float = 30.0) -> bool:
+    """The emulator answers its health check once its administrator's keys are written."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             return False  # lost a race for the port, or failed to import
-        if _healthy(stack.endpoint):
+        if _healthy(endpoint):
             return True
         time.sleep(0.1)
     return False
@@ -243,7 +274,7 @@ def _wait_healthy(stack: Stack, process: subprocess.Popen, timeout: float = 30.0
 
 def _healthy(endpoint: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=2) as response:
+        with urllib.request.urlopen(f"{endpoint}{HEALTH_PATH}", timeout=2) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
@@ -257,7 +288,7 @@ def _is_our_emulator(stack: Stack) -> bool:
         if sys.platform.startswith("linux"):
             return False
         return _pid_alive(stack.pid)  # no /proc (macOS): the health check decides
-    return b"moto.server" in cmdline and str(stack.port).encode() in cmdline
+    return EMULATOR.encode() in cmdline and str(stack.port).encode() in cmdline
 
 
 def _pid_alive(pid: int) -> bool:
@@ -290,6 +321,8 @@ def _reap(pid: int) -> None:
 def _discard_stale_state(home: Path) -> None:
     for name in STALE_FILES:
         (home / name).unlink(missing_ok=True)
+    for keys in stack_keys.folder(home).glob("*.json"):  # the keys die with the emulator that issued them
+        keys.unlink()
 
 
 def _free_port() -> int:
@@ -315,4 +348,5 @@ def status_lines(home: Path | None = None) -> list[str]:
         f"embedded stack: running (pid {stack.pid})",
         f"  S3 emulator : {stack.endpoint}  bucket s3://{stack.bucket}",
         f"  catalog     : {stack.catalog_uri}",
+        f"  keys        : {stack_keys.folder(stack.home)} (IAM enforced; `stedi keys` prints them as shell variables)",
     ]

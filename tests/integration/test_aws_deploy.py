@@ -30,13 +30,13 @@ from stedi.aws import athena as athena_module
 from stedi.aws import cli as aws_cli
 from stedi.aws import jobs as jobs_module
 from stedi.aws.clients import Aws, new_session
-from stedi.aws.config import AwsConfig, load_config
 from stedi.aws.deploy import deploy
 from stedi.aws.destroy import destroy
 from stedi.aws.errors import DeployError
 from stedi.aws.package import build_package, package_entries
 from stedi.aws.run import JobFailed, run
 from stedi.gates.green import code_digest, digest_files, gate_record_problem, record_green
+from stedi.lakehouse.deployment import AwsConfig, load_config
 from stedi.lakehouse.glue_tables import HIVE_TYPES as ATHENA_DDL_TYPES
 from stedi.runtime import settings
 from stedi.tables import lakehouse
@@ -797,3 +797,30 @@ def test_cli_errors_are_one_sentence(tmp_path, capsys):
     assert "run `make deploy` first" in capsys.readouterr().err
     assert aws_cli.main(["destroy"]) == 0
     assert "nothing to destroy" in capsys.readouterr().out
+
+
+def test_the_embedded_stack_attaches_the_deployed_policy_but_for_bucket_account_and_region(config):
+    """What `make deploy` attaches to the jobs' role, deployed here for another bucket and region,
+    against what the embedded stack attached to its jobs' identity (stedi/targets/stack_keys.py)."""
+    from stedi.aws.identity import plan_role, plan_role_policy
+    from stedi.lakehouse.job_policy import local_config
+    from stedi.targets import embedded_stack
+
+    local_stack, mine = embedded_stack.up(), local_config()
+    attached = local_stack.client("iam").get_user_policy(UserName=mine.role_name, PolicyName=mine.policy_name)
+    elsewhere = replace(config, bucket="acme-balance-data", region="eu-west-1")
+    aws = Aws(elsewhere)
+    role, _ = plan_role(aws)
+    role.apply()
+    plan_role_policy(aws, lakehouse(), role_exists=False).apply()
+    deployed = aws.iam.get_role_policy(RoleName=elsewhere.role_name, PolicyName=elsewhere.policy_name)
+
+    text = json.dumps(deployed["PolicyDocument"])
+    assert elsewhere.bucket in text and f":{elsewhere.region}:" in text and mine.bucket not in text
+    for theirs, ours in (
+        (f":::{elsewhere.bucket}", f":::{mine.bucket}"),
+        (f":{elsewhere.region}:", f":{mine.region}:"),
+        (f":{aws.account}:", f":{local_stack.keys.account}:"),
+    ):
+        text = text.replace(theirs, ours)
+    assert json.loads(text) == attached["PolicyDocument"]

@@ -1,5 +1,10 @@
 """The Glue jobs' IAM role: who may assume it, and the least it needs to do its work.
 
+`make deploy` attaches this policy to the jobs' role on AWS (stedi/aws/identity.py), and the
+embedded stack attaches the very same document, for its own bucket, account and region, to the
+identity its jobs run under (stedi/targets/stack_keys.py): a grant the jobs lack fails locally
+first, with the action and the resource named.
+
 Each statement names the narrowest resources the jobs touch: the landing prefixes read
 only, the Iceberg warehouse read and written, the Data Docs written, the scripts read only, the `stedi` database
 and its tables in the Data Catalog, the Glue log groups, and the one secret holding the
@@ -9,8 +14,10 @@ is the one Glue permission (cloudwatch:PutMetricData) that cannot be scoped.
 
 from __future__ import annotations
 
-from stedi.aws.config import AwsConfig
-from stedi.tables import Lakehouse
+from dataclasses import replace
+
+from stedi.lakehouse.deployment import AwsConfig, load_config
+from stedi.tables import Lakehouse, lakehouse
 
 VERSION = "2012-10-17"
 CATALOG_ACTIONS = [
@@ -114,3 +121,15 @@ def _list_patterns(prefix: str) -> list[str]:
     """The s3:prefix values a listing of `prefix` sends: the folder itself and anything below it."""
     folder = prefix.rstrip("/")
     return [folder, f"{folder}/*"]
+
+
+def local_config() -> AwsConfig:
+    """The deployment's names (role, policy, prefixes) with the embedded stack's bucket and region."""
+    house = lakehouse()
+    return replace(load_config(), bucket=house.bucket, region=house.region)
+
+
+def local_job_policy(account: str) -> dict:
+    """The policy `make deploy` attaches to the jobs' role, for the embedded stack's bucket,
+    account and region: the jobs run under it locally, so a missing grant fails here first."""
+    return job_role_policy(local_config(), account, lakehouse())
