@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars pipeline report bench bench-gates bench-queries trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline report bench bench-gates bench-auth bench-queries trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -42,6 +42,9 @@ bench: $(STAMP) ## the pipeline (Spark's Iceberg catalog, the pyiceberg bridge) 
 
 bench-gates: $(STAMP) ## what the quality gates cost: the pipeline with and without them, side by side (RUNS=3)
 	$(BIN)/python -m stedi.tools.bench gates --runs $(or $(RUNS),3)
+
+bench-auth: $(STAMP) ## what IAM enforcement costs a call: the stack's emulator against moto without IAM, side by side (RUNS=5)
+	$(BIN)/python -m stedi.tools.bench auth --runs $(or $(RUNS),5)
 
 bench-queries: $(STAMP) ## stedi query on DuckDB and on the native Trino, side by side, and Trino's start time and memory (RUNS=5)
 	$(BIN)/python -m stedi.tools.bench queries --runs $(or $(RUNS),5)
@@ -83,6 +86,9 @@ query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=fi
 
 down: $(STAMP) docker-down ## stop the embedded stack (and the Docker stack if it runs)
 	$(BIN)/stedi down --target embedded
+
+keys: $(STAMP) ## the embedded stack's keys as shell variables: eval "$$(make -s keys)" (GLUE_JOB=1: the jobs' identity)
+	@$(BIN)/stedi keys $(if $(GLUE_JOB),--glue-job)
 
 status: $(STAMP) ## show whether the target's stack runs, and where (TARGET=)
 	$(BIN)/stedi status $(if $(TARGET),--target $(TARGET))

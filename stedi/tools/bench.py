@@ -13,6 +13,11 @@ results.json, results.md and scale.svg.
 alternated query by query over one rubric run on the starter data, with Trino's start time and
 resident memory. Writes build/bench/queries.json.
 
+`auth`: what IAM enforcement costs a request. The embedded stack's emulator (IAM enforced,
+the Glue jobs' keys and policy) and moto's plain server (no IAM, dummy keys), each on its own
+loopback port, answer the same S3 PutObject, S3 GetObject and Glue GetTable calls in
+alternating rounds; the medians per call are compared. Writes build/bench/auth.json.
+
 `gates`: what the quality gates cost. The embedded pipeline runs alternately with and
 without its gates on the same landing data and the same warm Spark session (the first,
 cold run of each kind is discarded), and the medians are compared.
@@ -276,7 +281,7 @@ def cold_start(landing: Path, progress) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stedi-bench", description=__doc__.splitlines()[0])
-    parser.add_argument("benchmark", choices=["scale", "gates", "queries"], nargs="?", default="scale")
+    parser.add_argument("benchmark", choices=["scale", "gates", "queries", "auth"], nargs="?", default="scale")
     parser.add_argument("--landing", type=Path, default=STARTER if STARTER.is_dir() else None)
     parser.add_argument("--policy", default="rubric", choices=settings.POLICIES, help="gates benchmark only")
     parser.add_argument("--runs", type=int, default=3)
@@ -291,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
             return _gates_main(args, progress)
         if args.benchmark == "queries":
             return _queries_main(args, progress)
+        if args.benchmark == "auth":
+            return _auth_main(args, progress)
         return _scale_main(args, progress)
 
 
@@ -411,6 +418,81 @@ def _queries_main(args, progress) -> int:
     t = result["trino"]
     print(f"\nTrino started in {t['start_seconds']}s on {t['java']}; resident {t['resident_mb_after_start']} MB "
           f"after start, {t['resident_mb_after_queries']} MB after the queries; {args.out / 'queries.json'}")
+    return 0
+
+
+AUTH_CALLS = ("s3 PutObject", "s3 GetObject", "glue GetTable")
+
+
+def auth(runs: int, calls: int, progress) -> dict:
+    """Median milliseconds per call on both emulators, rounds alternated (see the module's docstring)."""
+    import subprocess
+    import sys
+
+    import boto3
+
+    from stedi.tables import lakehouse
+    from stedi.targets import embedded_stack
+    from stedi.targets.embedded_stack import _free_port, _wait_for_exit
+
+    house = lakehouse()
+    key, table_name = f"{house.warehouse_prefix}/bench/object.json", house.zone("landing")[0].name
+    enforced = embedded_stack.up().as_glue_job()
+    port = _free_port()
+    plain = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        def clients(endpoint: str, access: str, secret: str):
+            return [boto3.client(service, endpoint_url=endpoint, aws_access_key_id=access, aws_secret_access_key=secret,
+                                 region_name=house.region) for service in ("s3", "glue")]
+
+        emulators = {
+            "IAM enforced (the jobs' keys)": clients(enforced.endpoint, enforced.access_key, enforced.secret_key),
+            "moto, no IAM (dummy keys)": clients(f"http://127.0.0.1:{port}", "test", "test"),
+        }
+        plain_s3, plain_glue = emulators["moto, no IAM (dummy keys)"]
+        from stedi.runtime.retry import retry
+
+        retry(lambda: plain_s3.create_bucket(Bucket=house.bucket), what="moto server")
+        from stedi.lakehouse.glue_tables import register
+
+        register(plain_glue, house, house.bucket)
+        body = json.dumps({"bench": "x" * 1000}).encode()
+        samples: dict[str, dict[str, list[float]]] = {name: {c: [] for c in AUTH_CALLS} for name in emulators}
+        for run in range(runs + 1):  # the first round warms both up and is discarded
+            for name, (s3, glue) in (emulators.items() if run % 2 else reversed(emulators.items())):
+                for call, operation in _auth_operations(s3, glue, house, key, body, table_name).items():
+                    started = time.perf_counter()
+                    for _ in range(calls):
+                        operation()
+                    if run:
+                        samples[name][call].append((time.perf_counter() - started) * 1000 / calls)
+            progress(f"auth round {run}/{runs}" + (" (warm-up, discarded)" if not run else ""))
+    finally:
+        plain.terminate()
+        _wait_for_exit(plain.pid)
+    medians = {name: {c: round(statistics.median(v), 3) for c, v in per.items()} for name, per in samples.items()}
+    enforced_name, plain_name = list(emulators)
+    ratios = {c: round(medians[enforced_name][c] / medians[plain_name][c], 2) for c in AUTH_CALLS}
+    return {"machine": machine(), "runs": runs, "calls_per_run": calls, "median_ms": medians, "ratio": ratios}
+
+
+def _auth_operations(s3, glue, house, key: str, body: bytes, table_name: str) -> dict:
+    return {
+        "s3 PutObject": lambda: s3.put_object(Bucket=house.bucket, Key=key, Body=body),
+        "s3 GetObject": lambda: s3.get_object(Bucket=house.bucket, Key=key)["Body"].read(),
+        "glue GetTable": lambda: glue.get_table(DatabaseName=house.namespace, Name=table_name),
+    }
+
+
+def _auth_main(args, progress) -> int:
+    result = auth(max(args.runs, 1), 50, progress)
+    (args.out / "auth.json").write_text(json.dumps(result, indent=2) + "\n")
+    names = list(result["median_ms"])
+    rows = [(call, *(f"{result['median_ms'][n][call]:.2f}" for n in names), f"{result['ratio'][call]:.2f}x")
+            for call in AUTH_CALLS]
+    print(table(rows, ("call", *(f"{n} ms" for n in names), "ratio")))
+    print(f"\nmedians of {result['runs']} rounds of {result['calls_per_run']} calls each; {args.out / 'auth.json'}")
     return 0
 
 

@@ -231,11 +231,13 @@ def test_an_emulator_that_does_not_answer_is_retried_then_named_in_one_sentence(
     from stedi.lakehouse.pyiceberg_io import EmbeddedIO
     from stedi.runtime.retry import Unreachable
     from stedi.targets.embedded_stack import Stack
+    from stedi.targets.stack_keys import Keys
 
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    io = EmbeddedIO(None, Stack(home=tmp_path, port=port, pid=0))
+    keys = Keys("nobody", "arn:aws:iam::123456789012:user/nobody", "123456789012", "AKIANOBODY", "unused")
+    io = EmbeddedIO(None, Stack(home=tmp_path, port=port, pid=0, keys=keys))
     started = time.monotonic()
     with pytest.raises(Unreachable) as raised:
         io.intake("customer_landing")
