@@ -34,6 +34,7 @@ from stedi.targets.stack_keys import Keys
 
 HOST = "127.0.0.1"
 EMULATOR = "stedi.targets.emulator"  # the module the emulator process runs
+UNKEYED_EMULATOR = "moto.server"  # what stacks ran before they had keys: it answers anyone
 STATE_FILE = "stack.json"
 STALE_FILES = (STATE_FILE, "catalog.db")  # catalog.db: the SQLite catalog of earlier versions
 CATALOG_NAME = "glue_catalog"  # the Iceberg catalog's name, as on AWS Glue (Spark and pyiceberg)
@@ -173,6 +174,7 @@ def up(home: Path | None = None, *, port: int | None = None) -> Stack:
     running = current(home)
     if running:
         return running
+    _stop_unusable(home)
     settings.private_dir(home)  # the keys, the logs and the state of a stack of personal data
     _discard_stale_state(home)
     stack = _start_emulator(home, port or _requested_port())
@@ -192,7 +194,7 @@ def current(home: Path | None = None) -> Stack | None:
     except (FileNotFoundError, json.JSONDecodeError, TypeError):
         return None
     stack = Stack(home=home, port=state["port"], pid=state["pid"], keys=keys)
-    if _is_our_emulator(stack) and _healthy(stack.endpoint):
+    if _is_our_emulator(stack.pid, stack.port) and _healthy(stack.endpoint):
         return stack
     return None
 
@@ -211,8 +213,26 @@ def down(home: Path | None = None) -> bool:
     if stack:
         os.kill(stack.pid, signal.SIGTERM)
         _wait_for_exit(stack.pid)
+    stopped = _stop_unusable(home)
     _discard_stale_state(home)
-    return stack is not None
+    return stack is not None or stopped
+
+
+def _stop_unusable(home: Path) -> bool:
+    """Stops the emulator recorded in `home` that `current` cannot use: one started before stacks
+    had keys (it answers anyone, landing files and all), or one whose keys are gone."""
+    try:
+        state = json.loads((home / STATE_FILE).read_text())
+        pid, port = int(state["pid"]), int(state["port"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return False
+    if not Path("/proc").is_dir():  # no way to be sure the pid is still an emulator: never kill a stranger
+        return False
+    if not _is_our_emulator(pid, port, names=(EMULATOR, UNKEYED_EMULATOR)):
+        return False
+    os.kill(pid, signal.SIGTERM)
+    _wait_for_exit(pid)
+    return True
 
 
 def _register_catalog(stack: Stack) -> None:
@@ -280,15 +300,15 @@ def _healthy(endpoint: str) -> bool:
         return False
 
 
-def _is_our_emulator(stack: Stack) -> bool:
+def _is_our_emulator(pid: int, port: int, names: tuple[str, ...] = (EMULATOR,)) -> bool:
     """After a reboot the recorded pid may belong to an unrelated process."""
     try:
-        cmdline = Path(f"/proc/{stack.pid}/cmdline").read_bytes().split(b"\0")
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except FileNotFoundError:
         if sys.platform.startswith("linux"):
             return False
-        return _pid_alive(stack.pid)  # no /proc (macOS): the health check decides
-    return EMULATOR.encode() in cmdline and str(stack.port).encode() in cmdline
+        return _pid_alive(pid)  # no /proc (macOS): the health check decides
+    return any(name.encode() in cmdline for name in names) and str(port).encode() in cmdline
 
 
 def _pid_alive(pid: int) -> bool:

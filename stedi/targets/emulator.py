@@ -9,10 +9,12 @@ stedi/targets/embedded_stack.py starts. Before it serves anything it:
   so there is no unauthenticated window in which another process could bootstrap itself;
 - closes moto's own control API (/moto-api/: reset, reset-auth, data.json), which answers anyone
   and could switch authentication off or dump every object;
-- teaches moto two things AWS does that it does not (moto 5.2.5): Glue requests are authorized
-  against the database and table they name (moto checks them against `*`), and a refusal names
-  the action and the resource ("User: ... is not authorized to perform: s3:GetObject on
-  resource: arn:aws:s3:::bucket/key"), as AWS's own AccessDenied messages do.
+- teaches moto 5.2.5 what AWS's authorization does and its own does not: Glue requests are
+  checked against the database or table they name (moto checks them against `*`), the
+  `s3:prefix` condition of a listing is evaluated, a multi-object delete is checked key by key,
+  and a refusal names the action and the resource ("User: ... is not authorized to perform:
+  s3:GetObject on resource: arn:aws:s3:::bucket/key"), as AWS's AccessDenied messages do;
+- refuses unsigned and presigned requests itself (moto answers them with an empty 403 or a 500).
 
 The health check is /stedi-emulator/health, answered here without reaching moto.
 """

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import subprocess
+import sys
+import time
+import urllib.request
 
 import pytest
 
@@ -56,3 +61,22 @@ def test_a_requested_port_in_use_is_a_clear_error(home, monkeypatch):
         monkeypatch.setenv("STEDI_S3_PORT", str(taken.getsockname()[1]))
         with pytest.raises(stack.StackError, match="already in use by another process"):
             stack.up(home)
+
+
+def test_an_emulator_from_before_stacks_had_keys_is_stopped_not_left_answering_anyone(home):
+    """A stack started by an earlier version (plain moto, dummy keys) must not outlive the upgrade."""
+    port = stack._free_port()
+    old = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    (home / "stack.json").write_text(json.dumps({"port": port, "pid": old.pid}))
+
+    lake = stack.up(home)
+    assert old.wait(timeout=15) is not None  # stopped
+    assert lake.s3_client().head_bucket(Bucket=lakehouse().bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
