@@ -1,15 +1,17 @@
 """What every target is (stedi/targets/__init__.py says which one a command acts on).
 
-Standard library only, like the package's __init__: `make up` imports it with the system Python.
+Standard library only, like the package's __init__ and stedi.runtime.settings: `make up` imports
+it with the system Python.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from stedi.runtime import settings
 
 
 class TargetError(ValueError):
@@ -33,24 +35,13 @@ class Runtime:
     # The AWS SDK variables of the identity the jobs run under (the embedded stack's Glue jobs' keys)
     environment: dict = field(default_factory=dict)
 
-    @contextmanager
-    def jobs_identity(self) -> Iterator[None]:
+    def jobs_identity(self) -> AbstractContextManager[None]:
         """While jobs run, code in them that uses the default credential chain (boto3 in a job
         script) acts as the jobs' identity, as on Glue it acts as the job's role; afterwards the
         process environment is as it was."""
-        saved = {name: os.environ.get(name) for name in (*self.environment, "AWS_SESSION_TOKEN", "AWS_PROFILE")}
-        os.environ.update(self.environment)
-        if self.environment:
-            os.environ.pop("AWS_SESSION_TOKEN", None)
-            os.environ.pop("AWS_PROFILE", None)
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+        if not self.environment:
+            return settings.environment({})
+        return settings.environment({**self.environment, "AWS_SESSION_TOKEN": None, "AWS_PROFILE": None})
 
 
 class Target(Protocol):

@@ -188,12 +188,15 @@ def up(home: Path | None = None, *, port: int | None = None) -> Stack:
 def current(home: Path | None = None) -> Stack | None:
     """The stack recorded in `home` if its emulator still answers, else None."""
     home = home or settings.state_home()
+    recorded = _recorded(home)
+    if recorded is None:
+        return None
     try:
-        state = json.loads((home / STATE_FILE).read_text())
         keys = stack_keys.read(stack_keys.folder(home) / stack_keys.ADMIN_FILE)
     except (FileNotFoundError, json.JSONDecodeError, TypeError):
         return None
-    stack = Stack(home=home, port=state["port"], pid=state["pid"], keys=keys)
+    pid, port = recorded
+    stack = Stack(home=home, port=port, pid=pid, keys=keys)
     if _is_our_emulator(stack.pid, stack.port) and _healthy(stack.endpoint):
         return stack
     return None
@@ -221,11 +224,10 @@ def down(home: Path | None = None) -> bool:
 def _stop_unusable(home: Path) -> bool:
     """Stops the emulator recorded in `home` that `current` cannot use: one started before stacks
     had keys (it answers anyone, landing files and all), or one whose keys are gone."""
-    try:
-        state = json.loads((home / STATE_FILE).read_text())
-        pid, port = int(state["pid"]), int(state["port"])
-    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+    recorded = _recorded(home)
+    if recorded is None:
         return False
+    pid, port = recorded
     if not Path("/proc").is_dir():  # no way to be sure the pid is still an emulator: never kill a stranger
         return False
     if not _is_our_emulator(pid, port, names=(EMULATOR, UNKEYED_EMULATOR)):
@@ -233,6 +235,15 @@ def _stop_unusable(home: Path) -> bool:
     os.kill(pid, signal.SIGTERM)
     _wait_for_exit(pid)
     return True
+
+
+def _recorded(home: Path) -> tuple[int, int] | None:
+    """(pid, port) of the emulator the state file records, if it records one."""
+    try:
+        state = json.loads((home / STATE_FILE).read_text())
+        return int(state["pid"]), int(state["port"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
 
 
 def _register_catalog(stack: Stack) -> None:

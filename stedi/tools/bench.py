@@ -306,27 +306,18 @@ def private_lakehouse(out: Path):
     """The benchmarks run on a stack of their own under `out/state`, started empty and stopped
     at the end: they never replace the user's tables, and an emulator swollen by earlier runs
     does not slow them down. The generated data sets stay there for the next benchmark."""
-    import os
-
     from stedi.targets import embedded_stack as stack
-
-    home = out / "state"
-    saved = {name: os.environ.get(name) for name in ("STEDI_HOME", "STEDI_DOCS_DIR")}
-    os.environ.update(STEDI_HOME=str(home), STEDI_DOCS_DIR=str(out / "data-docs"))
     from stedi.targets import trino_server
 
-    trino_server.stop(home)
-    stack.down(home)
-    try:
-        yield home
-    finally:
+    home = out / "state"
+    with settings.environment({"STEDI_HOME": str(home), "STEDI_DOCS_DIR": str(out / "data-docs")}):
         trino_server.stop(home)
         stack.down(home)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        try:
+            yield home
+        finally:
+            trino_server.stop(home)
+            stack.down(home)
 
 
 def _scale_main(args, progress) -> int:

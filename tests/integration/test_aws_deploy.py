@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import zipfile
 from dataclasses import replace
@@ -40,6 +37,7 @@ from stedi.lakehouse.deployment import AwsConfig, load_config
 from stedi.lakehouse.glue_tables import HIVE_TYPES as ATHENA_DDL_TYPES
 from stedi.runtime import settings
 from stedi.tables import lakehouse
+from tests import moto_server
 
 REGION = "us-east-1"
 OURS = {"stedi:project": "stedi-lakehouse", "stedi:managed-by": "stedi-deploy"}
@@ -48,43 +46,11 @@ OURS = {"stedi:project": "stedi-lakehouse", "stedi:managed-by": "stedi-deploy"}
 # ---------------------------------------------------------------------------- fixtures
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/moto-api/", timeout=1) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture(scope="module")
 def moto_url(tmp_path_factory):
     """One moto server for the module; each test resets it to an empty account."""
     log = open(tmp_path_factory.mktemp("moto") / "moto.log", "wb")
-    for _ in range(3):  # another process may take the free port between the check and the bind
-        port = _free_port()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"},
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and process.poll() is None and not _healthy(url):
-            time.sleep(0.1)
-        if _healthy(url):
-            break
-        process.kill()
-        process.wait()
-    else:
-        pytest.fail("the moto server did not start")
+    process, url = moto_server.start(log)
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -739,7 +705,7 @@ def test_bucket_taken_by_another_account(config, green):
 
 
 def test_unreachable_endpoint(config, green, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{moto_server.free_port()}")
     with pytest.raises(DeployError, match=r"cannot reach the endpoint http://127.0.0.1:\d+ \(AWS_ENDPOINT_URL\)"):
         deploy(config, gate_record=green, aws=Aws(config, max_attempts=1))
 

@@ -25,6 +25,7 @@ from botocore.exceptions import ClientError
 from stedi import pipeline
 from stedi.lakehouse import STAGE_BRANCH
 from stedi.lakehouse.job_policy import local_config
+from stedi.lakehouse.landing import objects
 from stedi.runtime import settings
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack, stack_keys
@@ -75,7 +76,7 @@ def test_the_pipeline_runs_under_the_jobs_policy_and_publishes_the_expected_coun
 def test_dummy_keys_unsigned_requests_and_the_jobs_keys_outside_their_policy_are_refused(lake):
     admin, job = lake["admin"], lake["job"]
     bucket, endpoint = admin.bucket, admin.endpoint
-    landing_key = next(iter(embedded_stack_objects(admin, "customer/landing/")))
+    landing_key = next(iter(objects(admin.s3_client(), bucket, "customer/landing/")))
 
     dummy = error_of(lambda: client(endpoint, "s3", "test", "test").get_object(Bucket=bucket, Key=landing_key))
     assert (dummy["Code"], dummy["status"]) == ("InvalidAccessKeyId", 403)
@@ -176,8 +177,4 @@ def test_a_job_script_edited_to_read_outside_the_policy_fails_naming_it_and_publ
     assert table.current_snapshot().snapshot_id == before
     assert STAGE_BRANCH not in table.refs()
 
-
-def embedded_stack_objects(stack, prefix: str) -> list[str]:
-    listed = stack.s3_client().list_objects_v2(Bucket=stack.bucket, Prefix=prefix)
-    return [entry["Key"] for entry in listed.get("Contents", [])]
 

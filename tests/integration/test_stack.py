@@ -7,14 +7,12 @@ import os
 import signal
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack as stack
+from tests import moto_server
 
 
 @pytest.fixture
@@ -65,16 +63,8 @@ def test_a_requested_port_in_use_is_a_clear_error(home, monkeypatch):
 
 def test_an_emulator_from_before_stacks_had_keys_is_stopped_not_left_answering_anyone(home):
     """A stack started by an earlier version (plain moto, dummy keys) must not outlive the upgrade."""
-    port = stack._free_port()
-    old = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
+    old, url = moto_server.start(subprocess.DEVNULL)
+    port = int(url.rsplit(":", 1)[1])
     (home / "stack.json").write_text(json.dumps({"port": port, "pid": old.pid}))
 
     lake = stack.up(home)
