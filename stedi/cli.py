@@ -227,13 +227,15 @@ def _pipeline(args, target) -> int:
     else:
         summary = pipeline.execute(target, request, progress)
     if str(args.summary) == "-":  # one line for a program reading this one's output (the Docker target)
-        print(pipeline.SUMMARY_MARK + json.dumps(summary), flush=True)
+        from stedi.runtime.progress import SUMMARY_MARK
+
+        print(SUMMARY_MARK + json.dumps(summary), flush=True)
         return 0
     if args.summary:
         pipeline.write_summary(summary, args.summary)
         progress(f"summary written to {args.summary}")
     _print_tables(summary)
-    report = _write_report(summary, progress) if target.name == "embedded" else None
+    report = _write_report(summary, target, progress) if target.name in ("embedded", "docker") else None
     print(
         f"\npolicy {summary['policy']} on the {target.name} target: done in {progress.elapsed:.1f}s. "
         "Tables stay queryable until `make down`."
@@ -243,30 +245,31 @@ def _pipeline(args, target) -> int:
     return 0
 
 
-def _write_report(summary: dict, progress) -> Path | None:
-    """The run report of a run on the embedded stack (kept with the run's summary for `stedi report`).
-    A report that cannot be drawn does not undo the run: it is said, and the run stands."""
+def _write_report(summary: dict, target, progress) -> Path | None:
+    """The run report of a run on a local stack, read from that stack (the summary is kept for `stedi
+    report`). A report that cannot be drawn does not undo the run: it is said, and the run stands."""
     from stedi import pipeline, report
-    from stedi.targets import embedded_stack
 
     pipeline.write_summary(summary, settings.last_run_file())
     try:
-        return report.write(summary, embedded_stack.require(), settings.report_dir())
+        return report.write(summary, target.stack(), settings.report_dir())
     except Exception as error:  # noqa: BLE001 - the tables are published; only the picture failed
         progress(f"the run report could not be written ({type(error).__name__}: {error}); `stedi report` retries")
         return None
 
 
 def _report(args) -> int:
+    """The report of the last local run, read from the stack it ran on (the summary names it)."""
     from stedi import report
-    from stedi.targets import embedded_stack
+    from stedi.targets import embedded_stack, rule
 
     try:
         summary = json.loads(settings.last_run_file().read_text())
     except FileNotFoundError:
         raise embedded_stack.StackError(
-            "no pipeline run is recorded on the embedded stack: run `make pipeline` first") from None
-    print(report.write(summary, embedded_stack.require(), settings.report_dir()))
+            "no pipeline run is recorded on a local stack: run `make pipeline` first") from None
+    target = rule.get(summary.get("target", "embedded"))
+    print(report.write(summary, target.stack(), settings.report_dir()))
     return 0
 
 

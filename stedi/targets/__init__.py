@@ -5,7 +5,7 @@ landing bytes come from:
 
 - `embedded`: one emulator on 127.0.0.1 serving S3 and the Glue Data Catalog API, Spark in this
   process writing through Iceberg's catalog `glue_catalog`, as on AWS Glue;
-- `docker`: the Docker Compose stack (LocalStack S3, a Glue Data Catalog API, a Spark container, Trino);
+- `docker`: the Docker Compose stack (LocalStack S3, a Glue Data Catalog API, a Spark cluster, Trino);
 - `aws`: AWS Glue 6.0 with the Glue Data Catalog (`make deploy`, `make run-aws`).
 
 rule.py holds the rule, the same for `stedi pipeline`, `query`, `status`, `docs` and `down`: an

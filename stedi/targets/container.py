@@ -8,13 +8,16 @@ the catalog named in spark-defaults.conf (`glue_catalog`, Iceberg's GlueCatalog 
 API), so table identifiers and the catalog are those of AWS Glue. The landing tables are the Glue
 JSON tables the host registered (stedi/lakehouse/glue_tables.py), as on the embedded stack.
 
-The landing JSON is copied from S3 into the container (boto3) and read by Spark from `file://`:
-Spark reads `s3a://` only with hadoop-aws and the 600 MB AWS SDK bundle, which the image does not
-carry (Iceberg's own S3FileIO, from iceberg-aws-bundle, serves the tables). On AWS Glue the jobs
-read `s3://` directly; nothing here runs there.
+Spark runs as a standalone cluster: this driver in the `spark` container next to the master, the
+executors in the `spark-worker` containers. The landing JSON is copied from S3 into the driver's
+container (boto3) and read there by the intake, as the embedded stack's intake reads it on its
+driver, under the objects' `s3://` names; its accepted records reach the executors as Spark
+frames. (Spark reads `s3a://` only with hadoop-aws and the 600 MB AWS SDK bundle, which the image
+does not carry; Iceberg's own S3FileIO, from iceberg-aws-bundle, serves the tables.)
 
-Also the Spark container's health check (`--check`) and the Spark half of `make smoke` (`--smoke`).
-Nothing at module level imports Spark: the health check must answer in well under a second.
+Also the containers' health checks (`--check` for the master, `--check-worker`), the count of the
+master's live workers (`--workers`), and the Spark half of `make smoke` (`--smoke`). Nothing at
+module level imports Spark: a health check must answer in well under a second.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 STAGING = Path("/tmp/stedi-landing")
+MASTER_UI = "http://127.0.0.1:8080/json/"  # the standalone master's status, in the `spark` container
+WORKER_UI = "http://127.0.0.1:8081/json/"  # a worker's, in each `spark-worker` container
 CONTAINER_DOCS = "/tmp/stedi/data-docs"  # where the gates write the Data Docs inside the container
 SMOKE_NAMESPACE = "stedi_smoke"
 SMOKE_TABLE = "spark_check"
@@ -141,6 +146,21 @@ def stage_landing(s3_client, dest: Path = STAGING, house=None) -> Path:
     return dest
 
 
+def staged_files(root: Path, bucket: str, house=None):
+    """The landing reader over `stage_landing`'s copy: (s3 path, bytes) of every file under a landing
+    table's prefix, in key order, as LandingReader gives them on the embedded stack."""
+    from stedi.tables import lakehouse
+
+    house = house or lakehouse()
+
+    def read(table):
+        folder = root / house.landing_prefix(table)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []:
+            yield f"s3://{bucket}/{path.relative_to(root).as_posix()}", path.read_bytes()
+
+    return read
+
+
 def prepare(spark, catalog: str, namespace: str) -> None:
     """The Glue catalog creates no database on its own."""
     spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.{namespace}")
@@ -163,12 +183,16 @@ def container_runtime(
     house = lakehouse()
     spark = spark or SparkSession.builder.appName(app).getOrCreate()
     conf = CatalogConf.from_conf(_session_getter(spark))
+    landing = None
     if landing_root is None:
-        landing_root = stage_landing(conf.s3_client(), STAGING, house).as_uri()
-        progress(f"staged s3://{house.bucket} landing files in the container")
-    io = SparkCatalogIO(spark, conf.name, landing_root)
+        landing = stage_landing(conf.s3_client(), STAGING, house)
+        landing_root = f"s3://{house.bucket}"
+        progress(f"staged s3://{house.bucket} landing files in the driver's container")
+    elif landing_root.startswith("file:"):
+        landing = Path(landing_root.removeprefix("file://"))
+    files = staged_files(landing, house.bucket, house) if landing else None
+    io = SparkCatalogIO(spark, conf.name, landing_root, landing_files=files)
     io.prepare()
-    landing = Path(landing_root.removeprefix("file://")) if landing_root.startswith("file:") else None
     gate = new_gate(params, io, landing, docs_dir=Path(CONTAINER_DOCS), spark=spark) if gates else None
     facts = {"target": "docker", "catalog": conf.name, "catalog_uri": conf.uri, "warehouse": conf.warehouse}
     return Runtime("docker", spark, io, params, gate, facts=facts)
@@ -179,9 +203,12 @@ def open_run(request, progress, spark=None):
     """A pipeline run in the container: the Spark session and the stack's landing files."""
     from stedi.runtime.params import JobParams
 
-    progress("starting Spark in the container (local[2])")
     params = JobParams.from_settings(request.policy)
-    yield container_runtime("stedi-pipeline", params, gates=request.gates, spark=spark, progress=progress)
+    runtime = container_runtime("stedi-pipeline", params, gates=request.gates, spark=spark, progress=progress)
+    context = runtime.spark.sparkContext
+    executors = context._jsc.sc().getExecutorMemoryStatus().size() - 1  # without the driver
+    progress(f"Spark {context.version} driver in the container, master {context.master}, {executors} executors")
+    yield runtime
 
 
 def smoke(spark=None) -> dict:
@@ -223,18 +250,55 @@ def check(conf_path: Path | None = None) -> str | None:
     return None
 
 
+def _status(url: str, timeout: float = 5) -> dict:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return json.loads(response.read())
+
+
+def master_check() -> str | None:
+    """The master container's health: the checks above, and the master alive."""
+    problem = check()
+    if problem:
+        return problem
+    try:
+        state = _status(MASTER_UI)
+    except (OSError, ValueError) as error:
+        return f"the Spark master does not answer at {MASTER_UI}: {error}"
+    return None if state.get("status") == "ALIVE" else f"the Spark master is {state.get('status')}"
+
+
+def worker_check() -> str | None:
+    """A worker container's health: it runs and the master lists it alive."""
+    try:
+        worker = _status(WORKER_UI)
+        master = _status(worker["masterwebuiurl"].rstrip("/") + "/json/")
+    except (OSError, ValueError, KeyError) as error:
+        return f"the worker or its master does not answer: {error}"
+    alive = {w.get("id") for w in master.get("workers", []) if w.get("state") == "ALIVE"}
+    return None if worker.get("id") in alive else f"worker {worker.get('id')} is not registered with the master"
+
+
+def alive_workers() -> int:
+    return int(_status(MASTER_UI).get("aliveworkers", 0))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stedi.targets.container", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--check", action="store_true", help="health check of the Spark container")
+    mode.add_argument("--check", action="store_true", help="health check of the master (and driver) container")
+    mode.add_argument("--check-worker", action="store_true", help="health check of a worker container")
+    mode.add_argument("--workers", action="store_true", help="print how many workers the master has alive")
     mode.add_argument("--smoke", action="store_true", help="write and read back a small Iceberg table")
     args = parser.parse_args(argv)
 
-    if args.check:
-        problem = check()
+    if args.check or args.check_worker:
+        problem = master_check() if args.check else worker_check()
         if problem:
             print(f"unhealthy: {problem}", file=sys.stderr)
             return 1
+        return 0
+    if args.workers:
+        print(alive_workers())
         return 0
     from stedi.runtime.progress import SUMMARY_MARK
 

@@ -30,7 +30,9 @@ from stedi.targets.compose import (
     down,
     engine_available,
     glue_client,
+    install_command,
     is_up,
+    register_landing_tables,
     require_engine,
     s3_client,
     s3_endpoint,
@@ -40,6 +42,7 @@ from stedi.targets.compose import (
     trino_url,
     unhealthy,
     up,
+    view,
 )
 from stedi.targets.container import CONTAINER_DOCS
 
@@ -65,6 +68,12 @@ class DockerTarget:
         from stedi.runtime import settings
 
         return settings.docs_dir()
+
+    def stack(self):
+        """The running stack as the DuckDB engine and the run report read one (compose.StackView)."""
+        if not is_up():
+            raise DockerStackError(NOT_UP)
+        return view()
 
     @property
     def delegates(self) -> bool:
@@ -165,16 +174,6 @@ def trino_query(sql: str) -> tuple[list[str], list[tuple]]:
     return columns, rows
 
 
-def register_landing_tables() -> None:
-    """The Glue database and the landing JSON tables in the stack's Glue API, as on AWS and on the
-    embedded stack (its Glue API keeps them in memory: registered after every start)."""
-    from stedi.lakehouse.glue_tables import register
-    from stedi.tables import lakehouse
-
-    house = lakehouse()
-    register(glue_client(), house, house.bucket)
-
-
 def smoke(progress=print) -> None:
     """Check every path of the running stack: S3 from the host, the catalog, Spark writing an
     Iceberg table through the catalog to S3, and Trino reading and dropping it."""
@@ -222,9 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stedi.targets.docker", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("check-engine", help="fail with one sentence unless a Docker engine and Compose v2 answer")
-    commands.add_parser("up", help="build and start the stack, wait until healthy")
-    down_cmd = commands.add_parser("down", help="stop the stack")
-    down_cmd.add_argument("--volumes", action="store_true", help="also delete any volume Compose made")
+    up_cmd = commands.add_parser("up", help="build and start the stack, wait until healthy")
+    up_cmd.add_argument("--workers", type=int, default=1, help="Spark workers (containers running executors)")
+    commands.add_parser("base-image", help="build the base image from Debian's packages (debootstrap)")
+    down_cmd = commands.add_parser("down", help="stop the stack and remove its containers, network and volumes")
     down_cmd.add_argument("--if-up", action="store_true", help="do nothing (and succeed) when no stack runs")
     commands.add_parser("status", help="show the services and their health")
     commands.add_parser("smoke", help="check every path of the running stack")
@@ -239,23 +239,32 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def require_docker_for_base() -> None:
+    if not engine_available():
+        raise DockerStackError(f"building the base image needs a Docker engine: `{install_command()}` installs one")
+
+
 def _dispatch(args) -> int:
     if args.command == "check-engine":
         require_engine()
     elif args.command == "up":
-
-        up()
-        register_landing_tables()
+        seconds = up(workers=args.workers)
         print("\n".join(status_lines()))
         print(
-            "The Docker stack is up: `stedi pipeline --target docker` runs the jobs in its Spark container "
-            "(and `make pipeline` while the embedded stack is down); `make smoke` checks it."
+            f"The Docker stack is up ({seconds:.0f}s to ready): `make pipeline` runs the jobs on its Spark "
+            "cluster (while the embedded stack is down; else TARGET=docker), `make query` asks its Trino, "
+            "`make smoke` checks it, `make down` removes it."
         )
+    elif args.command == "base-image":
+        from stedi.targets.compose import build_base_image
+
+        require_docker_for_base()
+        build_base_image()
     elif args.command == "down":
         if args.if_up and not (engine_available() and compose_available() and service_states()):
             return 0
-        down(volumes=args.volumes)
-        print("Docker stack stopped" + (" and its catalog volume deleted" if args.volumes else ""))
+        down()
+        print("Docker stack stopped: its containers, network and volumes are removed")
     elif args.command == "status":
         print("\n".join(status_lines()))
     elif args.command == "smoke":

