@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars keys pipeline report bench bench-gates bench-auth bench-queries trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline report bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -48,6 +48,9 @@ bench-auth: $(STAMP) ## what IAM enforcement costs a call: the stack's emulator 
 
 bench-queries: $(STAMP) ## stedi query on DuckDB and on the native Trino, side by side, and Trino's start time and memory (RUNS=5)
 	$(BIN)/python -m stedi.tools.bench queries --runs $(or $(RUNS),5)
+
+bench-docker: $(STAMP) ## the Docker stack against the embedded one, side by side: make up's time, the pipeline, memory per container (RUNS=3 WORKERS=1)
+	$(BIN)/python -m stedi.tools.bench_docker --runs $(or $(RUNS),3) --workers $(WORKERS)
 
 trino: $(STAMP) ## start the embedded stack's Trino 476 (Athena's dialect, catalog awsdatacatalog) on 127.0.0.1
 	$(BIN)/stedi trino start

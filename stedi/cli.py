@@ -211,7 +211,9 @@ def _pipeline(args, target) -> int:
     progress = Progress(stream=sys.stderr if str(args.summary) == "-" else None)
     if args.key_stdin:  # the Docker target's container: the key arrives on stdin, never in a process list
         os.environ[settings.KEY_ENV] = sys.stdin.readline().strip()
-    progress(f"pipeline: policy {args.policy}, landing {args.landing or 'synthetic (generator)'}")
+    # In the Docker stack's container the landing files are already in the bucket, sent by the host.
+    landing = args.landing or ("the bucket (uploaded by the host)" if args.key_stdin else "synthetic (generator)")
+    progress(f"pipeline: policy {args.policy}, landing {landing}")
     request = RunRequest(
         landing=args.landing,
         policy=args.policy,

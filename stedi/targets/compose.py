@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT = "stedi-lakehouse"  # the compose project (`name:` in docker-compose.yml)
+PROJECT_ENV = "STEDI_DOCKER_PROJECT"  # another project name: a second stack beside the first (the tests')
 HOST = "127.0.0.1"  # every published port is bound to loopback
 CATALOG = "glue_catalog"  # Spark's Iceberg catalog: identifiers as on AWS Glue
 TRINO_CATALOG = "awsdatacatalog"  # Trino's, as Athena names the Glue Data Catalog
@@ -125,9 +126,14 @@ def require_engine() -> None:
         raise DockerStackError(NO_COMPOSE)
 
 
+def project() -> str:
+    return os.environ.get(PROJECT_ENV) or PROJECT
+
+
 def compose_command(*args: str) -> list[str]:
     root = compose_file().parent
-    return ["docker", "compose", "--project-directory", str(root), "--file", str(compose_file()), *args]
+    return ["docker", "compose", "--project-name", project(), "--project-directory", str(root),
+            "--file", str(compose_file()), *args]
 
 
 def _compose(*args: str, capture: bool = True, timeout: float | None = 120, env: dict | None = None
@@ -261,44 +267,44 @@ def _image_exists(name: str) -> bool:
     return subprocess.run(["docker", "image", "inspect", name], capture_output=True).returncode == 0
 
 
-def base_image(progress=print) -> str:
-    """The image every Dockerfile builds FROM: STEDI_BASE_IMAGE if set, else debian:trixie-slim
-    (present, or pulled), else the same suite built here from Debian's packages (once, kept as
-    LOCAL_BASE) when Docker Hub cannot be reached."""
+def base_image(progress=print, *, official: str = OFFICIAL_BASE, local: str = LOCAL_BASE) -> str:
+    """The image every Dockerfile builds FROM: STEDI_BASE_IMAGE if set, else the official
+    debian:trixie-slim (present, or pulled), else the same suite built here from Debian's packages
+    (once, kept as LOCAL_BASE) when Docker Hub cannot be reached."""
     chosen = os.environ.get(BASE_ENV)
     if chosen:
         return chosen
-    if _image_exists(OFFICIAL_BASE):
-        return OFFICIAL_BASE
-    if _image_exists(LOCAL_BASE):
-        progress(f"base image {LOCAL_BASE} (Debian trixie built here from Debian's packages; "
-                 f"`docker pull {OFFICIAL_BASE}` makes the official one the base)")
-        return LOCAL_BASE
+    if _image_exists(official):
+        return official
+    if _image_exists(local):
+        progress(f"base image {local} (Debian trixie built here from Debian's packages; "
+                 f"`docker pull {official}` makes the official one the base)")
+        return local
     try:
-        pulled = subprocess.run(["docker", "pull", OFFICIAL_BASE], capture_output=True, text=True, timeout=300)
+        pulled = subprocess.run(["docker", "pull", official], capture_output=True, text=True, timeout=300)
         reason = (pulled.stderr.strip().splitlines() or ["no answer"])[-1]
     except subprocess.TimeoutExpired:
         pulled, reason = None, "no answer in 300 s"
     if pulled is not None and pulled.returncode == 0:
-        return OFFICIAL_BASE
+        return official
     progress(f"Docker Hub cannot be reached ({reason.removeprefix('Error response from daemon: ')}): building "
-             f"the base image {LOCAL_BASE} from Debian's packages instead (debootstrap, once; `make base-image`)")
-    build_base_image()
-    return LOCAL_BASE
+             f"the base image {local} from Debian's packages instead (debootstrap, once; `make base-image`)")
+    build_base_image(local)
+    return local
 
 
-def build_base_image() -> None:
-    """docker/base/build.sh: debootstrap's minbase of trixie, imported as LOCAL_BASE (kept if present)."""
+def build_base_image(tag: str = LOCAL_BASE) -> None:
+    """docker/base/build.sh: debootstrap's minbase of trixie, imported as `tag` (kept if present)."""
     script = compose_file().parent / "docker" / "base" / "build.sh"
-    if subprocess.run(["bash", str(script)], env={**os.environ, "BASE_TAG": LOCAL_BASE}).returncode != 0:
+    if subprocess.run(["bash", str(script)], env={**os.environ, "BASE_TAG": tag}).returncode != 0:
         raise DockerStackError(f"the base image could not be built: {script}'s messages are above")
 
 
-def sync_ca_certificates(source: Path | None = None) -> list[str]:
+def sync_ca_certificates(source: Path | None = None, dest: Path | None = None) -> list[str]:
     """Copy the machine's locally added CA certificates into docker/ca-certificates/, which every
     image trusts (its README says why); stale copies are removed. Returns the names copied."""
     source = source or Path(os.environ.get(EXTRA_CA_ENV) or EXTRA_CA_DIR)
-    dest = compose_file().parent / "docker" / "ca-certificates"
+    dest = dest or compose_file().parent / "docker" / "ca-certificates"
     wanted = {p.name: p for p in sorted(source.glob("*.crt"))} if source.is_dir() else {}
     for old in dest.glob("*.crt"):
         if old.name not in wanted:
@@ -326,7 +332,7 @@ def up(progress=print, workers: int = 1, timeout: float = 900) -> float:
     if certificates:
         progress(f"the image builds trust this machine's extra CAs: {', '.join(certificates)}")
     progress(f"starting the Docker stack from {base}, {workers} Spark worker(s) "
-             "(the first start builds four images from packages: about 10 minutes)")
+             "(the first start builds three images from packages: about 5 minutes)")
     started = time.monotonic()
     result = _compose("up", "--detach", "--build", "--wait", "--wait-timeout", str(int(timeout)),
                       "--scale", f"{WORKER_SERVICE}={workers}", "--remove-orphans",

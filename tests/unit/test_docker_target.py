@@ -1,11 +1,12 @@
-"""The docker target from the host, as far as it runs without a Docker engine: the Compose
-helpers, the configuration the Spark container reads, and one clear sentence where an engine is
-needed.
+"""The docker target from the host without a stack: the Compose helpers, the configuration the
+Spark container reads, and one sentence naming what is missing (and the command that installs it)
+where no Docker, no engine or no Compose plugin is found.
 
-The code the Spark container runs is tested for real elsewhere: tests/integration/
-test_spark_catalog.py runs it (container.open_run) with real Spark and Iceberg on the embedded
-stack's Glue API, the same moto server the Docker stack runs in a container; the Trino client
-runs against the embedded stack's real Trino (tests/integration/test_trino.py).
+Those three machines are made here whatever this one has: a PATH without `docker`; DOCKER_HOST
+naming a socket nobody listens on (the real CLI, no engine); and, for a missing plugin, a `docker`
+on PATH that passes every command to the real one but answers `compose` as a CLI without the
+plugin does (the one stand-in: a plugin cannot be hidden from Docker's system plugin folders).
+The stack itself runs in tests/integration/test_docker_stack.py.
 """
 
 from __future__ import annotations
@@ -28,7 +29,38 @@ from stedi.targets.container import CatalogConf, spark_defaults
 ROOT = Path(__file__).resolve().parents[2]
 SPARK_DEFAULTS = ROOT / "docker" / "spark" / "spark-defaults.conf"
 
-no_engine = pytest.mark.skipif(compose.engine_available(), reason="a Docker engine runs here")
+NO_ENGINE_HOST = "unix:///nonexistent/docker.sock"
+
+
+@pytest.fixture
+def no_engine(monkeypatch):
+    """The docker CLI as it is, but no engine at the other end."""
+    monkeypatch.setenv("DOCKER_HOST", NO_ENGINE_HOST)
+
+
+@pytest.fixture
+def no_docker(monkeypatch, tmp_path):
+    """No `docker` command on PATH (only the Python running the tests)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(sys.executable)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    return bin_dir
+
+
+@pytest.fixture
+def no_compose(monkeypatch, tmp_path):
+    """`docker` answers everything but `compose`, which it does not know."""
+    real = shutil.which("docker")
+    if real is None:
+        pytest.skip("no docker CLI here to wrap")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "docker"
+    shim.write_text(f'#!/bin/sh\n[ "$1" = compose ] && {{ echo "docker: \'compose\' is not a docker command." >&2; '
+                    f'exit 1; }}\nexec {real} "$@"\n')
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
 
 
 # ---------------------------------------------------------------- identifiers and configuration
@@ -77,13 +109,24 @@ def test_compose_ps_output_of_old_and_new_compose_versions():
     assert compose.parse_ps(old) == [{"Service": "s3", "State": "running", "Health": "healthy"}]
     assert compose.parse_ps("") == []
     states = {e["Service"]: e for e in compose.parse_ps(new)}
-    assert compose.unhealthy(states) == ["glue", "spark", "trino"]
+    assert compose.unhealthy(states) == ["glue", "spark", "spark-worker", "trino"]
     all_up = {name: {"State": "running", "Health": "healthy"} for name in compose.SERVICES}
     assert compose.healthy(all_up)
 
 
-@no_engine
-def test_without_an_engine_the_stack_is_not_up_and_the_pipeline_says_so():
+def test_compose_ps_of_a_scaled_service_counts_replicas_and_keeps_the_least_healthy(monkeypatch):
+    listed = "\n".join(json.dumps(entry) for entry in [
+        {"Service": "spark-worker", "State": "running", "Health": "healthy"},
+        {"Service": "spark-worker", "State": "running", "Health": "starting"},
+        {"Service": "s3", "State": "running", "Health": "healthy"},
+    ])
+    monkeypatch.setattr(compose, "_compose", lambda *args, **kw: subprocess.CompletedProcess(args, 0, listed, ""))
+    states = compose.service_states()
+    assert states["spark-worker"]["Replicas"] == 2 and states["spark-worker"]["Health"] == "starting"
+    assert states["s3"]["Replicas"] == 1
+
+
+def test_without_an_engine_the_stack_is_not_up_and_the_pipeline_says_so(no_engine):
     assert not compose.engine_available()
     assert not compose.is_up()
     with pytest.raises(compose.DockerStackError) as raised:
@@ -94,20 +137,30 @@ def test_without_an_engine_the_stack_is_not_up_and_the_pipeline_says_so():
     assert str(raised.value) == compose.NO_ENGINE
 
 
-@no_engine
-def test_docker_stack_up_without_an_engine_fails_with_one_sentence():
+@pytest.mark.parametrize("machine", ["no_docker", "no_engine", "no_compose"])
+def test_docker_stack_up_says_what_is_missing_and_how_to_install_it(machine, request):
+    request.getfixturevalue(machine)
+    expected = {"no_docker": compose.NO_DOCKER, "no_engine": compose.NO_ENGINE, "no_compose": compose.NO_COMPOSE}
     result = subprocess.run(
         [sys.executable, "-m", "stedi.targets.docker", "up"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert result.returncode != 0
     assert result.stdout == ""
-    assert result.stderr.strip().splitlines() == [f"stedi: error: {compose.NO_ENGINE}"]
-    assert "`make pipeline`" in compose.NO_ENGINE and compose.NO_ENGINE.count(". ") == 0
+    assert result.stderr.strip().splitlines() == [f"stedi: error: {expected[machine]}"]
+    sentence = expected[machine]
+    assert f"`{compose.install_command()}`" in sentence and "`make pipeline`" in sentence
+    assert sentence.count(". ") == 0
 
 
-@no_engine
+def test_the_three_sentences_name_three_different_things():
+    assert len({compose.NO_DOCKER, compose.NO_ENGINE, compose.NO_COMPOSE}) == 3
+    assert "no `docker` command" in compose.NO_DOCKER
+    assert "`docker info` fails" in compose.NO_ENGINE
+    assert "`docker compose version` fails" in compose.NO_COMPOSE
+
+
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
-def test_make_up_without_an_engine_fails_at_once_with_one_sentence():
+def test_make_up_without_an_engine_fails_at_once_with_one_sentence(no_engine):
     # The engine check comes before anything else, so .venv is neither needed nor created.
     result = subprocess.run(
         [
@@ -132,8 +185,7 @@ def test_make_up_without_an_engine_fails_at_once_with_one_sentence():
     assert not (ROOT / "build" / "no-such-venv").exists()
 
 
-@no_engine
-def test_docker_down_without_an_engine_is_a_quiet_no_op():
+def test_docker_down_without_an_engine_is_a_quiet_no_op(no_engine):
     result = subprocess.run(
         [sys.executable, "-m", "stedi.targets.docker", "down", "--if-up"],
         cwd=ROOT,
@@ -144,3 +196,22 @@ def test_docker_down_without_an_engine_is_a_quiet_no_op():
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 
+def test_the_machines_extra_cas_are_copied_for_the_builds_and_stale_ones_removed(tmp_path):
+    source, dest = tmp_path / "local-cas", tmp_path / "ca-certificates"
+    source.mkdir()
+    dest.mkdir()
+    (source / "proxy.crt").write_text("-----BEGIN CERTIFICATE-----\nA\n-----END CERTIFICATE-----\n")
+    (source / "notes.txt").write_text("not a certificate")
+    (dest / "README.md").write_text("kept")
+    (dest / "old.crt").write_text("gone from the machine")
+    assert compose.sync_ca_certificates(source, dest) == ["proxy.crt"]
+    assert sorted(p.name for p in dest.iterdir()) == ["README.md", "proxy.crt"]
+    assert (dest / "proxy.crt").read_text() == (source / "proxy.crt").read_text()
+    assert compose.sync_ca_certificates(tmp_path / "none", dest) == []  # a machine without any
+    assert sorted(p.name for p in dest.iterdir()) == ["README.md"]
+
+
+def test_a_chosen_base_image_wins_without_asking_docker(monkeypatch):
+    monkeypatch.setenv(compose.BASE_ENV, "registry.example/debian:trixie-slim")
+    monkeypatch.setattr(compose, "_image_exists", lambda name: pytest.fail("Docker was asked"))
+    assert compose.base_image(lambda message: pytest.fail(message)) == "registry.example/debian:trixie-slim"
