@@ -84,8 +84,10 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 test: $(STAMP) /usr/bin/chromium ## run the whole test suite
 	$(BIN)/pytest
 
-query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=file.sql, FORMAT=text|csv|json, TARGET=, ENGINE=duckdb|trino)
-	$(BIN)/stedi query $(if $(TARGET),--target $(TARGET)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)','$(subst ','\'',$(value SQL))')
+# Without SQL= or FILE=, the validation queries: one count per table, over every zone.
+VALIDATION_QUERIES := catalog/athena/validation_queries.sql
+query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=file.sql; neither: a count per table of every zone; FORMAT=text|csv|json, TARGET=, ENGINE=duckdb|trino)
+	$(BIN)/stedi query $(if $(TARGET),--target $(TARGET)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)',$(if $(value SQL),'$(subst ','\'',$(value SQL))',--file $(VALIDATION_QUERIES)))
 
 down: $(STAMP) docker-down ## stop the embedded stack (and the Docker stack if it runs)
 	$(BIN)/stedi down --target embedded

@@ -11,6 +11,7 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 STARTER_DATA = PROJECT_ROOT.parent / "shared" / "data" / "udacity-starter"
 TEST_KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+DOCKER_PROJECT = "stedi-lakehouse-test"
 
 
 def pytest_configure(config):
@@ -23,6 +24,9 @@ def pytest_configure(config):
     os.environ["STEDI_REPORT_DIR"] = str(home / "report")
     os.environ.pop("STEDI_PSEUDONYM_KEY", None)
     os.environ.pop("STEDI_S3_PORT", None)
+    # The suite's Docker stack is a compose project of its own: a developer's own Docker stack is
+    # neither seen by the target rule nor touched (tests/integration/test_docker_stack.py).
+    os.environ["STEDI_DOCKER_PROJECT"] = DOCKER_PROJECT
 
 
 def pytest_unconfigure(config):

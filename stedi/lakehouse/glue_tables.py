@@ -56,3 +56,16 @@ def register(glue, house: Lakehouse, bucket: str) -> None:
             glue.create_table(DatabaseName=house.namespace, TableInput=table_input)
         except glue.exceptions.AlreadyExistsException:
             glue.update_table(DatabaseName=house.namespace, TableInput=table_input)
+
+
+def metadata_locations(glue_client, database: str) -> dict[str, str]:
+    """Table name -> the metadata file the catalog points at, for every Iceberg table of the Glue
+    database (what DuckDB's iceberg_scan reads; Glue keeps it as the table's `metadata_location`)."""
+    pages = glue_client.get_paginator("get_tables").paginate(DatabaseName=database)
+    return {
+        table["Name"]: table["Parameters"]["metadata_location"]
+        for page in pages
+        for table in page["TableList"]
+        if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
+        and table["Parameters"].get("metadata_location")
+    }

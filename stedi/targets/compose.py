@@ -398,17 +398,10 @@ class StackView:
     secret_key: str = SECRET_KEY
 
     def metadata_locations(self) -> dict[str, str]:
+        from stedi.lakehouse.glue_tables import metadata_locations
         from stedi.tables import lakehouse
 
-        pages = glue_client(self.glue_endpoint).get_paginator("get_tables").paginate(
-            DatabaseName=lakehouse().namespace)
-        return {
-            table["Name"]: table["Parameters"]["metadata_location"]
-            for page in pages
-            for table in page["TableList"]
-            if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
-            and table["Parameters"].get("metadata_location")
-        }
+        return metadata_locations(glue_client(self.glue_endpoint), lakehouse().namespace)
 
 
 def view() -> StackView:

@@ -206,9 +206,29 @@ def open_run(request, progress, spark=None):
     params = JobParams.from_settings(request.policy)
     runtime = container_runtime("stedi-pipeline", params, gates=request.gates, spark=spark, progress=progress)
     context = runtime.spark.sparkContext
-    executors = context._jsc.sc().getExecutorMemoryStatus().size() - 1  # without the driver
+    executors = _wait_for_executors(context)
     progress(f"Spark {context.version} driver in the container, master {context.master}, {executors} executors")
     yield runtime
+
+
+def _wait_for_executors(context, timeout: float = 60) -> int:
+    """Executors register with the driver a moment after the session exists: wait (bounded) until
+    every live worker of the master (in this container) has given one; returns how many did."""
+    import time
+
+    def registered() -> int:
+        return context._jsc.sc().getExecutorMemoryStatus().size() - 1  # the driver counts itself
+
+    if not context.master.startswith("spark://"):
+        return registered()
+    deadline = time.monotonic() + timeout
+    try:
+        wanted = alive_workers()
+    except (OSError, ValueError):
+        wanted = 1
+    while registered() < wanted and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return registered()
 
 
 def smoke(spark=None) -> dict:

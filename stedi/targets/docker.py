@@ -24,6 +24,7 @@ from stedi.targets.compose import (
     SERVICES,
     TRINO_CATALOG,
     DockerStackError,
+    build_base_image,
     catalog_url,
     compose_available,
     compose_command,
@@ -256,8 +257,6 @@ def _dispatch(args) -> int:
             "`make smoke` checks it, `make down` removes it."
         )
     elif args.command == "base-image":
-        from stedi.targets.compose import build_base_image
-
         require_docker_for_base()
         build_base_image()
     elif args.command == "down":

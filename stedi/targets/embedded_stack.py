@@ -158,14 +158,9 @@ class Stack:
 
     def metadata_locations(self) -> dict[str, str]:
         """Table name -> the metadata file the catalog points at, for every Iceberg table written so far."""
-        pages = self.client("glue").get_paginator("get_tables").paginate(DatabaseName=lakehouse().namespace)
-        return {
-            table["Name"]: table["Parameters"]["metadata_location"]
-            for page in pages
-            for table in page["TableList"]
-            if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
-            and table["Parameters"].get("metadata_location")
-        }
+        from stedi.lakehouse.glue_tables import metadata_locations
+
+        return metadata_locations(self.client("glue"), lakehouse().namespace)
 
 
 def up(home: Path | None = None, *, port: int | None = None) -> Stack:

@@ -4,8 +4,8 @@ pipeline` runs the starter data on it under both policies; `make query` asks its
 zone; the Athena corpus runs on that Trino; `make smoke` checks every path; `make down` leaves
 nothing behind. The counts are the plain-Python oracle's and the embedded stack's.
 
-The stack runs under a compose project of its own (STEDI_DOCKER_PROJECT), so a developer's own
-Docker stack is neither read nor stopped. Without a Docker engine the module is skipped, except
+The stack runs under the suite's own compose project (STEDI_DOCKER_PROJECT, set for the whole
+session in tests/conftest.py), so a developer's own Docker stack is neither read nor stopped. Without a Docker engine the module is skipped, except
 under CI=true, where it fails: CI installs the engine first (`make docker-engine` in .ci/run).
 """
 
@@ -28,12 +28,12 @@ from stedi.query.trino_engine import TrinoEngine
 from stedi.runtime import settings
 from stedi.targets import compose
 from tests import oracle
-from tests.conftest import PROJECT_ROOT
-from tests.integration.test_trino import comparable, corpus, is_ordered
+from tests.conftest import DOCKER_PROJECT, PROJECT_ROOT
+from tests.integration.test_trino import comparable, corpus, corpus_placeholders, is_ordered
 
 pytestmark = pytest.mark.e2e
 
-PROJECT = "stedi-lakehouse-test"
+PROJECT = DOCKER_PROJECT
 WORKERS = 2
 
 
@@ -67,18 +67,13 @@ def engine():
 @pytest.fixture(scope="module")
 def stack(engine):
     """The stack, up; `make down` afterwards whatever happened."""
-    previous = os.environ.get(compose.PROJECT_ENV)
-    os.environ[compose.PROJECT_ENV] = PROJECT
+    assert compose.project() == PROJECT
     started = time.monotonic()
     try:
         up = _make("up", f"WORKERS={WORKERS}")
         yield {"up": up, "seconds": time.monotonic() - started}
     finally:
         _make("docker-down", check=False, timeout=600)
-        if previous is None:
-            os.environ.pop(compose.PROJECT_ENV, None)
-        else:
-            os.environ[compose.PROJECT_ENV] = previous
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +194,7 @@ def test_every_table_passed_its_gate_before_publishing_and_the_docs_and_report_w
 
 
 def test_make_query_answers_on_the_stacks_trino_over_every_zone(runs):
-    completed = _make("query", "TARGET=docker", "FORMAT=csv", "FILE=catalog/athena/validation_queries.sql")
+    completed = _make("query", "TARGET=docker", "FORMAT=csv")  # without SQL=: the validation queries
     counts = {name: (zone, int(rows)) for name, zone, rows in re.findall(r"^(\w+),(\w+),(\d+)$", completed.stdout, re.M)}
     assert {name: rows for name, (_, rows) in counts.items()} == runs["rubric"]["tables"]
     assert {zone for zone, _ in counts.values()} == {"landing", "trusted", "curated"}
@@ -216,10 +211,7 @@ def docker_engines(runs):
 @pytest.fixture(scope="module")
 def docker_placeholders(docker_engines):
     on_trino, _ = docker_engines
-    rows = on_trino.run('SELECT snapshot_id, committed_at FROM "customer_trusted$snapshots" ORDER BY committed_at').rows
-    assert len(rows) >= 2, rows
-    instant = time.strftime("%Y-%m-%d %H:%M:%S.000", time.gmtime())
-    return {"snapshot_first": str(rows[0][0]), "snapshot_last": str(rows[-1][0]), "instant_after_run": instant}
+    return corpus_placeholders(on_trino)
 
 
 def test_the_athena_corpus_runs_on_the_stacks_trino(docker_engines, docker_placeholders):
@@ -240,6 +232,18 @@ def test_the_athena_corpus_runs_on_the_stacks_trino(docker_engines, docker_place
         assert comparable(got.rows, ordered) == comparable(expected.rows, ordered), f"{case}: DuckDB ran {got.sql}"
         compared += 1
     assert compared >= len(corpus()) * 3 // 4
+
+
+def test_a_job_script_runs_alone_under_spark_submit_in_the_container(runs, starter_data):
+    """As the README says: the job file, unchanged, on the stack's cluster and catalog, gated."""
+    completed = compose._compose("exec", "-T", "spark", "spark-submit", "spark_jobs/customer_landing_to_trusted.py",
+                                 "--policy", "rubric", timeout=600)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    (line,) = [line for line in completed.stdout.splitlines() if line.startswith('{"job"')]
+    result = json.loads(line)
+    expected, _ = oracle.expected_counts(starter_data, "rubric")
+    assert (result["output"], result["rows"]) == ("customer_trusted", expected["customer_trusted"])
+    assert "target: docker (chosen with STEDI_TARGET=docker)" in completed.stdout + completed.stderr
 
 
 def test_make_smoke_checks_every_path(runs):

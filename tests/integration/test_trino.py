@@ -57,15 +57,20 @@ def engines(trino):
         yield TrinoEngine(trino.connection()), duck
 
 
-@pytest.fixture(scope="module")
-def placeholders(engines):
-    """customer_trusted's first and last snapshots, and an instant after the run (in the past by
-    the time a statement runs: Trino refuses a pointer that is not)."""
-    on_trino, _ = engines
+def corpus_placeholders(on_trino) -> dict[str, str]:
+    """What the corpus's `${...}` stand for on a stack: customer_trusted's first and last snapshots,
+    and an instant after the run (in the past by the time a statement runs: Trino refuses a
+    pointer that is not)."""
     rows = on_trino.run('SELECT snapshot_id, committed_at FROM "customer_trusted$snapshots" ORDER BY committed_at').rows
     assert len(rows) >= 2, rows
     return {"snapshot_first": str(rows[0][0]), "snapshot_last": str(rows[-1][0]),
             "instant_after_run": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]}
+
+
+@pytest.fixture(scope="module")
+def placeholders(engines):
+    on_trino, _ = engines
+    return corpus_placeholders(on_trino)
 
 
 def normal(value):
