@@ -430,9 +430,9 @@ def status_lines() -> list[str]:
         health = state.get("Health") or "-"
         replicas = f" x{state['Replicas']}" if state.get("Replicas", 1) > 1 else ""
         lines.append(f"  {name:<13}: {state.get('State', 'absent')} ({health}){replicas}")
-    lines += [
-        f"  S3 endpoint  : {s3_endpoint()}",
-        f"  Glue API     : {catalog_url()}",
-        f"  Trino        : {trino_url()}",
-    ]
+    for label, url in (("S3 endpoint", s3_endpoint), ("Glue API", catalog_url), ("Trino", trino_url)):
+        try:
+            lines.append(f"  {label:<13}: {url()}")
+        except DockerStackError:  # a stopped container publishes no port
+            lines.append(f"  {label:<13}: no port published")
     return lines

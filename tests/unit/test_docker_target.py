@@ -215,3 +215,22 @@ def test_a_chosen_base_image_wins_without_asking_docker(monkeypatch):
     monkeypatch.setenv(compose.BASE_ENV, "registry.example/debian:trixie-slim")
     monkeypatch.setattr(compose, "_image_exists", lambda name: pytest.fail("Docker was asked"))
     assert compose.base_image(lambda message: pytest.fail(message)) == "registry.example/debian:trixie-slim"
+
+
+def test_status_of_a_stack_whose_containers_stopped_says_so_without_failing(monkeypatch):
+    exited = "\n".join(json.dumps({"Service": name, "State": "exited", "Health": ""}) for name in compose.SERVICES)
+
+    def fake_compose(*args, **kw):  # `ps` lists stopped containers; `port` has nothing to say
+        listed = exited if args[0] == "ps" else ""
+        return subprocess.CompletedProcess(args, 0 if args[0] == "ps" else 1, listed, "")
+
+    monkeypatch.setattr(compose, "engine_available", lambda: True)
+    monkeypatch.setattr(compose, "compose_available", lambda: True)
+    monkeypatch.setattr(compose, "_compose", fake_compose)
+    for port in compose.PORTS.values():
+        monkeypatch.delenv(port.env, raising=False)
+    lines = compose.status_lines()
+    assert lines[0] == "Docker stack: not healthy"
+    assert "  s3           : exited (-)" in lines
+    assert lines[-3:] == ["  S3 endpoint  : no port published", "  Glue API     : no port published",
+                          "  Trino        : no port published"]
