@@ -343,7 +343,7 @@ def up(progress=print, workers: int = 1, timeout: float = 900) -> float:
         )
     _wait_for_workers(workers, started + timeout)
     register_landing_tables()
-    _wait_for_trino_scan(started + timeout, progress)
+    _wait_for_trino_scan(started + timeout)
     return time.monotonic() - started
 
 
@@ -359,7 +359,7 @@ def _wait_for_workers(workers: int, deadline: float) -> None:
         time.sleep(1)
 
 
-def _wait_for_trino_scan(deadline: float, progress) -> None:
+def _wait_for_trino_scan(deadline: float) -> None:
     """Trino's health check says it started; a table scan can still fail with NO_NODES_AVAILABLE
     for a few seconds after. Asked with the trino client, over a landing table."""
     from stedi.tables import lakehouse
