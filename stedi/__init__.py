@@ -7,7 +7,8 @@ the run (Spark, the table I/O, the quality gate); every landing source is read t
 (each record accepted or quarantined); then the landing tables and the five jobs, in the order
 their inputs allow, each through the one gate flow (gates/flow.py: stage on an Iceberg branch,
 check with Great Expectations, publish). A job script run alone (spark-submit, AWS Glue) takes
-the same path through script.py.
+the same path through script.py. A learner's own Glue Studio script runs through studio/ instead:
+its own process, with a clean-room `awsglue` on its path and the same stack under it.
 
 The map, from the top down (each part imports only what is below it; tests/unit/test_layers.py):
 
@@ -16,6 +17,7 @@ The map, from the top down (each part imports only what is below it; tests/unit/
     aws/           promotion to AWS: deploy, run, destroy (make deploy, make run-aws)
     report/        the run report: lineage, row funnel, quarantine, consent, sensor data, history
     query/         `stedi query`: Athena SQL on DuckDB, or as written on Trino (native or Docker)
+    studio/        `stedi glue run`: AWS Glue (Studio) scripts unchanged, on a local awsglue layer
     pipeline.py    how a run flows: land, then the jobs in dependency order
     job.py         what a job is: extract, transform (the script's logic), load through the gate
     script.py      a job script's entry point (spark-submit, AWS Glue)

@@ -133,6 +133,27 @@ def _parser() -> argparse.ArgumentParser:
     fetch.add_argument("--base-url", help="a mirror of the upstream folder (default: the public repository)")
     fetch.set_defaults(handler=_fetch_udacity)
 
+    glue = commands.add_parser("glue", help="run an AWS Glue (Studio) script unchanged on the embedded stack")
+    glue_commands = glue.add_subparsers(dest="glue_command", required=True)
+    glue_run = glue_commands.add_parser(
+        "run", help="run Glue scripts: stedi glue run SCRIPT... [--JOB_NAME NAME] [--KEY VALUE ...]",
+        description="Run AWS Glue scripts (Glue Studio jobs) unchanged on the embedded stack, with a local "
+        "awsglue layer, S3 and the Data Catalog on the emulator, under the Glue jobs' identity. Several scripts "
+        "run in turn in one Spark, each a job named after its file, stopping at the first that fails.")
+    glue_run.add_argument("words", nargs=argparse.REMAINDER, metavar="SCRIPT... [--KEY VALUE ...]",
+                          help="the scripts, then the jobs' arguments as Glue passes them: --JOB_NAME NAME, "
+                          "--job-bookmark-option job-bookmark-enable, --KEY VALUE")
+    glue_run.set_defaults(handler=_glue_run)
+    reset = glue_commands.add_parser("reset-bookmark", help="forget a job's bookmark (aws glue reset-job-bookmark)")
+    reset.add_argument("job")
+    reset.set_defaults(handler=_glue_reset_bookmark)
+
+    land = commands.add_parser("land", help="upload a directory of files to s3://BUCKET/PREFIX/ on the embedded "
+                               "stack (the bucket is created on first use)")
+    land.add_argument("directory", type=Path)
+    land.add_argument("destination", help="s3://BUCKET/PREFIX/")
+    land.set_defaults(handler=_land)
+
     from stedi.query.cli_handler import add_query_parser
 
     _targeted(add_query_parser(commands))
@@ -164,6 +185,31 @@ def _keys(args) -> int:
     print(f"# {stack.keys.arn}, kept in {kept} (mode 0600)", file=sys.stderr)
     for name, value in stack.environment().items():
         print(f"export {name}={shlex.quote(value)}")
+    return 0
+
+
+def _glue_run(args) -> int:
+    from stedi.studio import runner
+
+    scripts, arguments = runner.split_command_line(args.words)
+    records = runner.run(scripts, arguments, Progress(stream=sys.stderr))
+    print("\n\n".join(runner.summary(record) for record in records))
+    failed = [r for r in records if r.get("error") or r.get("exit_code")] or len(records) < len(scripts)
+    return 1 if failed else 0
+
+
+def _glue_reset_bookmark(args) -> int:
+    from stedi.studio import runner
+
+    print(f"{args.job}: bookmark reset" if runner.reset_bookmark(args.job) else f"{args.job}: had no bookmark")
+    return 0
+
+
+def _land(args) -> int:
+    from stedi.studio import workspace
+    from stedi.targets import embedded_stack
+
+    workspace.land(embedded_stack.up(), args.directory, args.destination, Progress())
     return 0
 
 
@@ -201,6 +247,10 @@ def _down(args, target) -> int:
 
 def _status(args, target) -> int:
     print("\n".join(target.status_lines()))
+    if target.name == "embedded" and target.running():
+        from stedi.studio.runner import status_lines
+
+        print("\n".join(status_lines()))
     return 0
 
 

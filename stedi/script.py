@@ -84,11 +84,12 @@ def _check_quarantine(job, io) -> None:
 
 
 def _in_glue() -> bool:
+    """Inside AWS Glue, whose `awsglue` is AWS's (the local layer of `stedi glue run` says it is not)."""
     try:
-        import awsglue  # noqa: F401  (present only inside AWS Glue)
+        import awsglue  # present only inside AWS Glue, or under `stedi glue run`
     except ImportError:
         return False
-    return True
+    return not getattr(awsglue, "STEDI_LAYER", False)
 
 
 def _finish(runtime) -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 from stedi.runtime import settings
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry
-# The deployer and the offline Data Docs assets never run on Glue.
-EXCLUDED = ("stedi/aws/", "stedi/gates/datadocs_assets/")
+# The deployer, the offline Data Docs assets and the local awsglue layer never run on Glue (AWS Glue
+# has its own awsglue: the layer must never shadow it).
+EXCLUDED = ("stedi/aws/", "stedi/gates/datadocs_assets/", "stedi/studio/")
 
 
 @dataclass(frozen=True)

@@ -4,11 +4,21 @@ landing prefixes, with exactly the declared columns, lower-cased as Athena's DDL
 `make deploy` registers them on AWS (stedi/aws/catalog.py), and `register()` in the Glue API of the
 embedded stack's emulator and of the Docker stack, so Athena, Trino and the jobs find the same tables.
 catalog/athena/*.sql is the same definition as Athena DDL (stedi/query/athena_ddl.py).
+
+One catalog, two owners: learners' Glue Studio scripts and Athena DDL (stedi/studio/) often name
+their tables as the pipeline does (`stedi.customer_trusted`). A learner's table takes the name
+(`claim`): the pipeline's is moved aside, its definition kept in the state directory and its files
+left alone. The pipeline's next run takes every declared name back (`reclaim`), registering its
+own tables again, Iceberg history and all, and moving the learner's aside the same way. Each move
+is said in one line.
 """
 
 from __future__ import annotations
 
-from stedi.tables import Lakehouse, Table
+import json
+from pathlib import Path
+
+from stedi.tables import Lakehouse, Table, lakehouse
 
 DATABASE_DESCRIPTION = "STEDI Human Balance Analytics lakehouse: landing JSON tables and the jobs' Iceberg tables"
 HIVE_TYPES = {"string": "string", "long": "bigint", "int": "int", "double": "double"}  # as Athena DDL writes them
@@ -69,3 +79,91 @@ def metadata_locations(glue_client, database: str) -> dict[str, str]:
         if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
         and table["Parameters"].get("metadata_location")
     }
+
+
+DISPLACED = "displaced-tables.json"  # in the state directory: the tables moved aside, by owner
+TABLE_INPUT_KEYS = ("Name", "Description", "Owner", "Retention", "StorageDescriptor", "PartitionKeys",
+                    "ViewOriginalText", "ViewExpandedText", "TableType", "Parameters")
+
+
+def is_pipeline_table(table: dict, database: str) -> bool:
+    """A table the pipeline registers or writes: a declared name in its database that is its Iceberg
+    table, or its landing JSON table over the declared landing prefix."""
+    house = lakehouse()
+    declared = house.queryable.get(table.get("Name", ""))
+    if database != house.namespace or declared is None:
+        return False
+    if (table.get("Parameters", {}) or {}).get("table_type", "").upper() == "ICEBERG":
+        return True
+    location = table.get("StorageDescriptor", {}).get("Location", "")
+    return declared.is_landing_files and location.rstrip("/") + "/" == f"s3://{house.bucket}/{house.landing_prefix(declared)}"
+
+
+def as_table_input(table: dict) -> dict:
+    """A table as get_table answers it, as create_table takes it."""
+    return {k: table[k] for k in TABLE_INPUT_KEYS if k in table}
+
+
+def _displaced_file(home: Path) -> Path:
+    return home / DISPLACED
+
+
+def _load(home: Path) -> dict:
+    try:
+        return json.loads(_displaced_file(home).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _save(home: Path, state: dict) -> None:
+    target = _displaced_file(home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(f".{target.name}.tmp")
+    temporary.write_text(json.dumps(state, indent=1))
+    temporary.replace(target)
+
+
+def claim(glue, database: str, name: str, home: Path, say, *, by: str) -> dict | None:
+    """The table `database.name` as it stands, or None when there is none; a pipeline table of that
+    name is moved aside first (kept for the pipeline's next run, its files untouched)."""
+    try:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    if not is_pipeline_table(table, database):
+        return table
+    state = _load(home)
+    state.setdefault("pipeline", {})[f"{database}.{name}"] = as_table_input(table)
+    _save(home, state)
+    glue.delete_table(DatabaseName=database, Name=name)
+    say(f"{database}.{name} was the pipeline's table: {by} takes the name (the pipeline's table is "
+                "kept aside, its files untouched; the next `make pipeline` takes it back)")
+    return None
+
+
+def reclaim(admin_glue, home: Path, say) -> None:
+    """Before a pipeline run: every declared name back to the pipeline's table. A learner's table of
+    that name is moved aside (its definition kept, its files untouched); the pipeline's own, kept
+    when a learner's took the name, is registered again with its Iceberg history."""
+    house = lakehouse()
+    state = _load(home)
+    kept = state.get("pipeline", {})
+    moved = state.setdefault("learner", {})
+    changed = False
+    for name in house.queryable:
+        qualified = f"{house.namespace}.{name}"
+        try:
+            table = admin_glue.get_table(DatabaseName=house.namespace, Name=name)["Table"]
+        except admin_glue.exceptions.EntityNotFoundException:
+            table = None
+        if table is not None and not is_pipeline_table(table, house.namespace):
+            moved[qualified] = as_table_input(table)
+            admin_glue.delete_table(DatabaseName=house.namespace, Name=name)
+            say(f"{qualified} was a table of a Glue Studio script or Athena DDL: the pipeline takes its name back "
+                f"(that table's files are untouched; run its job or DDL again to register it)")
+            table, changed = None, True
+        if table is None and qualified in kept:
+            admin_glue.create_table(DatabaseName=house.namespace, TableInput=kept.pop(qualified))
+            changed = True
+    if changed:
+        _save(home, state)

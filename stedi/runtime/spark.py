@@ -45,34 +45,13 @@ def local_session(app_name: str = "stedi", *, iceberg: bool = True, progress=Non
     if SparkContext._active_spark_context is not None:  # this process's JVM runs: its jars are set
         return SparkSession.builder.getOrCreate()
 
-    # Executors run Python for createDataFrame from Arrow; they must use this interpreter
-    # (the project's virtual environment), not whatever `python3` is first on PATH.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
-    builder = SparkSession.builder.master(os.environ.get("STEDI_SPARK_MASTER", "local[2]")).appName(app_name)
-    for key, value in LOCAL_CONF.items():
+    prepare_environment()
+    conf, jars, fetched_by_spark = session_settings(iceberg=iceberg, progress=progress)
+    builder = SparkSession.builder.master(master()).appName(app_name)
+    for key, value in conf.items():
         builder = builder.config(key, value)
-    java_options = [f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"]
-    fetched_by_spark = False
-    if iceberg:
-        from stedi.runtime import jvm
-
-        jars = jvm.iceberg_jars(progress)
-        if jars is None:  # no Maven here: Spark's own resolver fetches the same coordinates
-            fetched_by_spark = True
-            for key, value in jvm.spark_packages().items():
-                builder = builder.config(key, value)
-        else:
-            builder = builder.config("spark.jars", ",".join(str(j) for j in jars))
-            if os.environ.get("PYSPARK_GATEWAY_PORT"):
-                _add_to_running_jvm(jars)
-        builder = builder.config("spark.sql.extensions", ICEBERG_EXTENSIONS)
-        # The AWS SDK inside Iceberg must never ask the EC2 instance metadata service (169.254.169.254)
-        # for credentials: every endpoint it talks to here is on loopback.
-        java_options.append("-Daws.disableEc2Metadata=true")
-    builder = builder.config("spark.driver.extraJavaOptions", " ".join(java_options))
+    if jars and os.environ.get("PYSPARK_GATEWAY_PORT"):
+        _add_to_running_jvm(jars)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     if fetched_by_spark:
@@ -84,6 +63,59 @@ def local_session(app_name: str = "stedi", *, iceberg: bool = True, progress=Non
             session.stop()
             raise
     return session
+
+
+def master() -> str:
+    return os.environ.get("STEDI_SPARK_MASTER", "local[2]")
+
+
+def prepare_environment() -> None:
+    """Executors run Python for createDataFrame from Arrow and for Python functions; they must use
+    this interpreter (the project's virtual environment), not whatever `python3` is first on PATH."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+
+
+def session_settings(*, iceberg: bool = True, progress=None) -> tuple[dict[str, str], list[Path], bool]:
+    """The Spark settings every local session starts with, the Iceberg jars on its class path, and
+    whether Spark's own resolver fetches them (no Maven here): the one recipe for a session built
+    in this process (`local_session`) and for one a script builds itself (`submit_arguments`)."""
+    conf = dict(LOCAL_CONF)
+    java_options = [f"-Dlog4j2.configurationFile=file:{LOG_CONFIG}"]
+    jars: list[Path] = []
+    fetched_by_spark = False
+    if iceberg:
+        from stedi.runtime import jvm
+
+        resolved = jvm.iceberg_jars(progress)
+        if resolved is None:  # no Maven here: Spark's own resolver fetches the same coordinates
+            fetched_by_spark = True
+            conf.update(jvm.spark_packages())
+        else:
+            jars = list(resolved)
+            conf["spark.jars"] = ",".join(str(j) for j in jars)
+        conf["spark.sql.extensions"] = ICEBERG_EXTENSIONS
+        # The AWS SDK inside Iceberg must never ask the EC2 instance metadata service (169.254.169.254)
+        # for credentials: every endpoint it talks to here is on loopback.
+        java_options.append("-Daws.disableEc2Metadata=true")
+    conf["spark.driver.extraJavaOptions"] = " ".join(java_options)
+    return conf, jars, fetched_by_spark
+
+
+def submit_arguments(app_name: str, *, iceberg: bool = True, progress=None) -> str:
+    """PYSPARK_SUBMIT_ARGS for a script that makes its own context (`SparkContext()`, as every
+    AWS Glue script does): the settings `local_session` starts with, no secret among them (keys are
+    set in the running JVM, never on a command line)."""
+    import shlex
+
+    prepare_environment()
+    conf, _, _ = session_settings(iceberg=iceberg, progress=progress)
+    words = ["--master", master(), "--name", app_name]
+    for key, value in conf.items():
+        words += ["--conf", f"{key}={value}"]
+    return shlex.join([*words, "pyspark-shell"])
 
 
 def _add_to_running_jvm(jars) -> None:

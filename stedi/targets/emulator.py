@@ -67,20 +67,24 @@ def _bootstrap_admin(region: str):
 
 
 def _enforce_like_aws() -> None:
-    """Three things AWS's authorization does that moto 5.2.5's does not, so a policy that passes
+    """Four things AWS's authorization does that moto 5.2.5's does not, so a policy that passes
     here is one that passes there:
 
     - a refusal names the action and the resource, as AWS's AccessDenied messages do;
     - `s3:ListBucket` is checked against the listed prefix (the policy's `s3:prefix` condition,
       StringLike), where moto ignores StringLike conditions;
     - a multi-object delete (Iceberg's S3FileIO deletes in batches) is checked key by key, as
-      `s3:DeleteObject` on each object, where moto checks it against the bucket.
+      `s3:DeleteObject` on each object, where moto checks it against the bucket;
+    - a statement whose condition is not met does not apply, where moto makes it an explicit deny:
+      with two policies, an Allow of ListBucket on some prefixes in one no longer vetoes an Allow on
+      other prefixes in the other (the Glue scripts' grant, stedi/studio/workspace.py).
     """
     from moto.core.exceptions import JsonRESTError, _RESTError
     from moto.iam import access_control, policy_conditions
     from moto.s3.exceptions import S3ClientError
 
     policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
+    access_control.IAMPolicyStatement.is_action_permitted = _statement_permits
 
     def sentence(request) -> str:
         resource = request._denied_resource
@@ -149,6 +153,25 @@ def _enforce_like_aws() -> None:
 
     access_control.IAMRequest = IAMRequest
     access_control.S3IAMRequest = S3IAMRequest
+
+
+def _statement_permits(self, action: str, resource: str = "*", principal: str | None = None,
+                       incoming_condition_values: dict | None = None):
+    """One statement's verdict as AWS gives it: a statement that does not concern the action, the
+    resource, or whose condition is not met does not apply (NEUTRAL); only a Deny that applies denies."""
+    from moto.iam.access_control import PermissionResult
+
+    element = "NotAction" if "NotAction" in self._statement else "Action"
+    concerned = self._check_element_matches(element, action) != (element == "NotAction")
+    if not concerned or self.is_unknown_principal(self._statement.get("Principal")):
+        return PermissionResult.NEUTRAL
+    if principal and not self._check_principal(principal):
+        return PermissionResult.NEUTRAL
+    if not self._check_conditions(incoming_condition_values):
+        return PermissionResult.NEUTRAL
+    if self._statement.get("Resource") and not self._check_element_matches("Resource", resource):
+        return PermissionResult.NEUTRAL
+    return PermissionResult.PERMITTED if self._statement["Effect"] == "Allow" else PermissionResult.DENIED
 
 
 def _string_like(expected: list[str] | str, actual: str) -> bool:

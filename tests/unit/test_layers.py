@@ -22,6 +22,7 @@ LAYERS = [
     ("a job script's entry", {"stedi.script"}),
     ("jobs", {"stedi.job", "spark_jobs"}),
     ("the pipeline", {"stedi.pipeline"}),
+    ("Glue Studio scripts", {"stedi.studio"}),
     ("query", {"stedi.query"}),
     ("the run report", {"stedi.report"}),
     ("AWS", {"stedi.aws"}),
@@ -125,7 +126,7 @@ def test_the_top_of_stedi_is_a_map_not_a_heap():
     packages = sorted(p.name for p in (ROOT / "stedi").iterdir() if (p / "__init__.py").exists())
     assert top == ["cli", "job", "pipeline", "pseudonym", "script", "tables"]
     assert packages == [
-        "aws", "datasets", "gates", "intake", "lakehouse", "query", "report", "runtime", "targets", "tools"
+        "aws", "datasets", "gates", "intake", "lakehouse", "query", "report", "runtime", "studio", "targets", "tools"
     ]
     described = (ROOT / "stedi" / "__init__.py").read_text()
     assert all(f"{name}/" in described for name in packages) and all(f"{name}.py" in described for name in top)

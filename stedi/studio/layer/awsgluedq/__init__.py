@@ -1,0 +1,1 @@
+"""stedi's local `awsgluedq` (see ../README.md)."""
