@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars keys pipeline report bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline report glue-run land bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -36,6 +36,14 @@ pipeline: $(STAMP) ## run the landing step and the five jobs on the target (TARG
 
 report: $(STAMP) ## write the run report of the last pipeline run: build/report/index.html (make pipeline writes it too)
 	$(BIN)/stedi report
+
+glue-run: $(STAMP) ## run AWS Glue (Studio) scripts unchanged on the embedded stack (SCRIPT="a.py b.py" ARGS="--JOB_NAME x --KEY V")
+	@test -n "$(SCRIPT)" || { echo 'name the script: make glue-run SCRIPT=glue_jobs/customer_landing_to_trusted.py [ARGS="--KEY VALUE"]' >&2; exit 2; }
+	$(BIN)/stedi glue run $(SCRIPT) $(ARGS)
+
+land: $(STAMP) ## upload a directory to the embedded stack's S3, the bucket made on first use (DIR=my-data TO=s3://my-bucket/)
+	@test -n "$(DIR)" -a -n "$(TO)" || { echo 'make land DIR=my-data TO=s3://my-bucket/prefix/' >&2; exit 2; }
+	$(BIN)/stedi land '$(DIR)' '$(TO)'
 
 bench: $(STAMP) ## the pipeline (Spark's Iceberg catalog, the pyiceberg bridge) against DuckDB at 1x/10x/100x: build/bench/ (RUNS=3 SCALES=1x,10x,100x)
 	$(BIN)/python -m stedi.tools.bench scale --runs $(or $(RUNS),3) --scales $(SCALES)

@@ -140,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Run AWS Glue scripts (Glue Studio jobs) unchanged on the embedded stack, with a local "
         "awsglue layer, S3 and the Data Catalog on the emulator, under the Glue jobs' identity. Several scripts "
         "run in turn in one Spark, each a job named after its file, stopping at the first that fails.")
+    glue_run.add_argument("--keep-going", action="store_true",
+                          help="run every script even after one fails (each reads what the ones before wrote)")
     glue_run.add_argument("words", nargs=argparse.REMAINDER, metavar="SCRIPT... [--KEY VALUE ...]",
                           help="the scripts, then the jobs' arguments as Glue passes them: --JOB_NAME NAME, "
                           "--job-bookmark-option job-bookmark-enable, --KEY VALUE")
@@ -192,8 +194,17 @@ def _glue_run(args) -> int:
     from stedi.studio import runner
 
     scripts, arguments = runner.split_command_line(args.words)
-    records = runner.run(scripts, arguments, Progress(stream=sys.stderr))
+    progress = Progress(stream=sys.stderr)
+    records = runner.run(scripts, arguments, progress, keep_going=args.keep_going)
     print("\n\n".join(runner.summary(record) for record in records))
+    if settings.last_run_file().exists():  # the run report lists the scripts run on the stack too
+        from stedi.targets.rule import get
+
+        summary = json.loads(settings.last_run_file().read_text())
+        if summary.get("target") == "embedded":
+            report = _write_report(summary, get("embedded"), progress)
+            if report:
+                print(f"Run report: {report}")
     failed = [r for r in records if r.get("error") or r.get("exit_code")] or len(records) < len(scripts)
     return 1 if failed else 0
 

@@ -141,6 +141,19 @@ def claim(glue, database: str, name: str, home: Path, say, *, by: str) -> dict |
     return None
 
 
+def pipeline_tables(glue, home: Path | None) -> list[dict]:
+    """The pipeline's own tables as the catalog holds them, those a learner's table moved aside
+    included (the run report reads the pipeline's tables, whoever holds the names now)."""
+    house = lakehouse()
+    kept = _load(home).get("pipeline", {}) if home else {}
+    found = []
+    for page in glue.get_paginator("get_tables").paginate(DatabaseName=house.namespace):
+        found += [t for t in page["TableList"] if is_pipeline_table(t, house.namespace)]
+    present = {t["Name"] for t in found}
+    found += [t for name, t in kept.items() if name.split(".", 1)[1] not in present]
+    return found
+
+
 def reclaim(admin_glue, home: Path, say) -> None:
     """Before a pipeline run: every declared name back to the pipeline's table. A learner's table of
     that name is moved aside (its definition kept, its files untouched); the pipeline's own, kept
@@ -167,3 +180,37 @@ def reclaim(admin_glue, home: Path, say) -> None:
             changed = True
     if changed:
         _save(home, state)
+
+
+def add_partitions(glue, s3, database: str, name: str) -> int:
+    """Every `key=value/` folder under a partitioned table's location as a catalog partition, the
+    ones already there kept (what Athena's MSCK REPAIR TABLE and a Glue sink do); returns how many
+    were added."""
+    table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+    keys = [k["Name"].lower() for k in table.get("PartitionKeys", [])]
+    descriptor = table.get("StorageDescriptor", {})
+    location = descriptor.get("Location", "")
+    if not keys or not location.startswith("s3://"):
+        return 0
+    location = location.rstrip("/") + "/"
+    bucket, _, prefix = location.removeprefix("s3://").partition("/")
+    found = set()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            values = {}
+            for part in item["Key"][len(prefix):].split("/")[:-1]:
+                key, equals, value = part.partition("=")
+                if equals:
+                    values[key.lower()] = value
+            if all(k in values for k in keys):
+                found.add(tuple(values[k] for k in keys))
+    existing = set()
+    for page in glue.get_paginator("get_partitions").paginate(DatabaseName=database, TableName=name):
+        existing |= {tuple(p["Values"]) for p in page["Partitions"]}
+    new = sorted(found - existing)
+    for start in range(0, len(new), 100):
+        batch = [{"Values": list(values), "StorageDescriptor": {
+            **descriptor, "Location": location + "/".join(f"{k}={v}" for k, v in zip(keys, values, strict=True)) + "/"}}
+            for values in new[start:start + 100]]
+        glue.batch_create_partition(DatabaseName=database, TableName=name, PartitionInputList=batch)
+    return len(new)

@@ -50,7 +50,7 @@ def add_query_parser(subparsers) -> argparse.ArgumentParser:
 
 def handle_query(args, target) -> int:
     from stedi.query import output
-    from stedi.query.engine import open_engine, wants_trino
+    from stedi.query.engine import wants_trino
     from stedi.query.errors import QueryError
     from stedi.query.translate import split_statements
 
@@ -80,17 +80,73 @@ def handle_query(args, target) -> int:
         return 0
     from stedi.runtime.progress import Progress
 
-    engine = open_engine(target, args.engine, Progress(stream=sys.stderr))
+    statements_run = Statements(target, args.engine, Progress(stream=sys.stderr))
     try:
         if args.translate:
             for sql, _, _ in statements:
-                print(engine.translate(sql))
+                print(statements_run.engine().translate(sql))
             return 0
-        results = [engine.run(sql, line_offset=offset, origin=origin) for sql, offset, origin in statements]
+        results = [statements_run.run(sql, offset, origin) for sql, offset, origin in statements]
     finally:
-        engine.close()
+        statements_run.close()
     if args.file is not None:
         print(output.render_many(results, args.format))
     else:
         print(output.render(results[0], args.format))
     return 0
+
+
+class Statements:
+    """Runs a command's statements on the target: Athena's DDL on the stack's catalog (stedi/query/
+    ddl.py), queries on the engine, opened on first use. On the embedded stack, a query the DuckDB
+    translation refuses as untranslatable is answered by the stack's Trino, started on demand and
+    said in one line, unless --engine duckdb asked for DuckDB alone."""
+
+    def __init__(self, target, kind: str, progress):
+        self.target, self.kind, self.progress = target, kind, progress
+        self._engine = None
+        self._trino = None
+
+    def engine(self):
+        from stedi.query.engine import open_engine
+
+        if self._engine is None:
+            self._engine = open_engine(self.target, self.kind, self.progress)
+        return self._engine
+
+    def run(self, sql: str, offset: int = 0, origin: str = ""):
+        from stedi.query import ddl
+        from stedi.query.errors import Untranslatable
+
+        if ddl.is_ddl(sql):
+            result = ddl.execute(sql, self.target.stack(), getattr(self.target.stack(), "home", None),
+                                 lambda line: print(line, file=sys.stderr))
+            for engine in (self._engine, self._trino):
+                if engine is not None and hasattr(engine, "forget_catalog"):
+                    engine.forget_catalog()
+            return result
+        try:
+            return self.engine().run(sql, line_offset=offset, origin=origin)
+        except Untranslatable as refusal:
+            if self.kind != "auto" or self.target.name != "embedded":
+                raise
+            print(f"the embedded engine (DuckDB) cannot answer this as Athena would ({_reason(refusal)}): "
+                  "the stack's Trino answers it", file=sys.stderr, flush=True)
+            return self.trino().run(sql, line_offset=offset, origin=origin)
+
+    def trino(self):
+        from stedi.query.engine import open_engine
+
+        if self._trino is None:
+            self._trino = open_engine(self.target, "trino", self.progress)
+        return self._trino
+
+    def close(self) -> None:
+        for engine in (self._engine, self._trino):
+            if engine is not None:
+                engine.close()
+
+
+def _reason(refusal: Exception) -> str:
+    text = str(refusal).split(" [in ", 1)[0]
+    return text.split(": ", 1)[0] if len(text) > 160 else text

@@ -9,6 +9,11 @@ class QueryError(ValueError):
     (plus, for positions, the query line with a caret) and exits with status 2."""
 
 
+class Untranslatable(QueryError):
+    """A statement Athena answers, but whose DuckDB translation would not answer the same: the
+    embedded engine refuses it by name, and `stedi query` asks the stack's Trino instead."""
+
+
 def caret(sql: str, line: int, column: int, width: int = 1) -> str:
     """The query's `line` (1-based) with a caret under `column` (1-based)."""
     lines = sql.splitlines() or [""]

@@ -31,7 +31,8 @@ import re
 from dataclasses import dataclass
 
 from stedi.query import schema
-from stedi.query.errors import QueryError, at_position
+from stedi.query.catalog import Catalog, declared
+from stedi.query.errors import QueryError, Untranslatable, at_position
 from stedi.tables import lakehouse
 
 # Trino functions sqlglot leaves anonymous whose DuckDB namesake was checked to agree.
@@ -45,10 +46,11 @@ REFUSAL_HINTS = {
 
 @dataclass(frozen=True)
 class TableRef:
-    """A relation the engine must provide in schema `stedi` under the name `view`."""
+    """A relation the engine must provide in the DuckDB schema named after its database, as `view`."""
 
-    table: str  # the declared table
+    table: str  # the table in the catalog
     view: str
+    database: str = ""  # the Glue database (the lakehouse's namespace when the query names none)
     metadata: str | None = None  # "snapshots" or "history": Athena's "<table>$<metadata>"
     version: int | str | None = None  # FOR VERSION AS OF: a snapshot id, or a branch/tag name
     as_of: str | None = None  # FOR TIMESTAMP AS OF: the instant, as a DuckDB expression
@@ -94,11 +96,14 @@ def split_statements(text: str) -> list[Statement]:
 # ---------------------------------------------------------------- translation
 
 
-def translate(sql: str, *, line_offset: int = 0, origin: str = "") -> Translation:
-    """The DuckDB form of one Athena statement, or a QueryError saying why there is none.
+def translate(sql: str, *, catalog: Catalog | None = None, line_offset: int = 0, origin: str = "") -> Translation:
+    """The DuckDB form of one Athena statement, or a QueryError saying why there is none
+    (Untranslatable when Athena would answer it but DuckDB cannot answer it faithfully).
 
-    `line_offset` and `origin` place error positions in a file (`--file`)."""
-    special = _special_statement(sql)
+    `catalog`: the tables there are (default: the declared ones); `line_offset` and `origin` place
+    error positions in a file (`--file`)."""
+    catalog = catalog or declared()
+    special = _special_statement(sql, catalog)
     if special is not None:
         return Translation(sql, special)
 
@@ -120,21 +125,23 @@ def translate(sql: str, *, line_offset: int = 0, origin: str = "") -> Translatio
     tree = statements[0]
     if not isinstance(tree, exp.Query):
         kind = sql.strip().split(None, 1)[0].upper() if sql.strip() else "?"
-        raise QueryError(f"{prefix}only queries can run here ({kind} is not one): stedi query is read-only; "
-                         "SHOW TABLES and DESCRIBE <table> work too")
+        raise QueryError(f"{prefix}only queries are translated ({kind} is not one): stedi query writes no rows; it "
+                         "runs Athena's DDL (CREATE EXTERNAL TABLE, DROP TABLE, SHOW CREATE TABLE...) on the catalog "
+                         "itself, and SHOW TABLES and DESCRIBE <table>")
 
     try:
-        refs = _resolve_tables(tree, sql, line_offset, origin)
+        _refuse_unknown_types(tree, sql, line_offset, origin)
+        refs = _resolve_tables(tree, catalog, sql, line_offset, origin)
         _mark_unnamed_columns(tree)
-        tree = _qualify(tree, refs, sql, line_offset, origin)
+        tree = _qualify(tree, refs, catalog, sql, line_offset, origin)
         _check_and_rewrite(tree, sql, line_offset, origin)
         _name_unnamed_columns(tree)
         duck = tree.sql(dialect="duckdb", identify=True, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as error:
-        raise QueryError(f"{prefix}no faithful translation to the embedded engine (DuckDB): {error}") from None
+        raise Untranslatable(f"{prefix}no faithful translation to the embedded engine (DuckDB): {error}") from None
     except SqlglotError as error:
-        raise QueryError(f"{prefix}cannot translate this statement for the embedded engine (DuckDB): "
-                         f"{str(error).splitlines()[0]}") from None
+        raise Untranslatable(f"{prefix}cannot translate this statement for the embedded engine (DuckDB): "
+                             f"{str(error).splitlines()[0]}") from None
     return Translation(sql, duck, tuple(refs.values()))
 
 
@@ -205,33 +212,52 @@ def _token_error(error) -> str:
 # ---------------------------------------------------------------- SHOW TABLES / DESCRIBE
 
 _SHOW_TABLES = re.compile(
-    r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+(?:\"?awsdatacatalog\"?\.)?\"?(?P<db>\w+)\"?)?"
+    r"\s*SHOW\s+TABLES(?:\s+(?:FROM|IN)\s+(?:\"?awsdatacatalog\"?\.)?[\"`]?(?P<db>[\w-]+)[\"`]?)?"
     r"(?:\s+LIKE\s+'(?P<like>[^']*)')?\s*;?\s*", re.IGNORECASE)
+_SHOW_DATABASES = re.compile(r"\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+LIKE\s+'(?P<like>[^']*)')?\s*;?\s*", re.IGNORECASE)
 _DESCRIBE = re.compile(
     r"\s*(?:DESCRIBE|DESC|SHOW\s+COLUMNS\s+(?:FROM|IN))\s+"
-    r"(?:\"?awsdatacatalog\"?\.)?(?:\"?(?P<db>\w+)\"?\.)?\"?(?P<table>[\w$]+)\"?\s*;?\s*", re.IGNORECASE)
+    r"(?:\"?awsdatacatalog\"?\.)?(?:[\"`]?(?P<db>[\w-]+)[\"`]?\.)?[\"`]?(?P<table>[\w$]+)[\"`]?\s*;?\s*", re.IGNORECASE)
 
 
-def _special_statement(sql: str) -> str | None:
-    """SHOW TABLES and DESCRIBE, answered from the declarations as DuckDB VALUES queries."""
-    house = lakehouse()
+def _special_statement(sql: str, catalog: Catalog) -> str | None:
+    """SHOW TABLES, SHOW DATABASES and DESCRIBE, answered from the catalog as DuckDB VALUES queries."""
     match = _SHOW_TABLES.fullmatch(sql)
     if match:
-        _check_database(match.group("db"))
-        names = schema.table_names(house)
-        if match.group("like") is not None:
-            pattern = match.group("like").replace("*", "[*]").replace("%", "*").replace("_", "?")
-            names = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
-        return _values([(n,) for n in names], ["Table"], ["VARCHAR"])
+        database = _database(match.group("db"), catalog)
+        declared_order = [n for n in schema.table_names() if catalog.relation(database, n)]
+        names = declared_order + sorted(n for n in catalog.tables(database) if n not in declared_order)
+        return _values([(n,) for n in _like(names, match.group("like"))], ["Table"], ["VARCHAR"])
+    match = _SHOW_DATABASES.fullmatch(sql)
+    if match:
+        return _values([(n,) for n in _like(sorted(catalog.databases), match.group("like"))],
+                       ["Database"], ["VARCHAR"])
     match = _DESCRIBE.fullmatch(sql)
     if match:
-        _check_database(match.group("db"))
-        table = _declared(match.group("table").lower(), sql)
-        kind = "iceberg" if schema.is_iceberg(table) else "json (landing files)"
-        rows = [(c.name.lower(), schema.TRINO_TYPES[c.type], "", f"{kind}; declared {c.name}")
-                for c in table.columns]
+        database = _database(match.group("db"), catalog)
+        relation = _relation(catalog, database, match.group("table").lower())
+        what = {"iceberg": "iceberg", "json": "json"}.get(relation.kind, relation.kind)
+        if relation.declared and relation.kind == "json":
+            what = "json (landing files)"
+        rows = [(name, _trino(kind),
+                 "partition key" if name in relation.partition_keys else "",
+                 f"{what}; declared {relation.keys[name]}" if relation.keys else what)
+                for name, kind in relation.columns]
         return _values(rows, ["Column", "Type", "Extra", "Comment"], ["VARCHAR"] * 4)
     return None
+
+
+def _trino(hive: str) -> str:
+    from stedi.query.catalog import trino_type
+
+    return trino_type(hive)
+
+
+def _like(names: list[str], pattern: str | None) -> list[str]:
+    if pattern is None:
+        return names
+    glob = pattern.replace("*", "[*]").replace("%", "*").replace("_", "?")
+    return [n for n in names if fnmatch.fnmatchcase(n, glob)]
 
 
 def _values(rows: list[tuple], names: list[str], types: list[str]) -> str:
@@ -247,31 +273,36 @@ def _quote(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _check_database(database: str | None) -> None:
-    namespace = lakehouse().namespace
-    if database and database.lower() != namespace:
-        raise QueryError(f"database '{database}' does not exist: the only database is '{namespace}'")
+def _database(database: str | None, catalog: Catalog) -> str:
+    """The database a statement names (the lakehouse's when it names none), if it exists."""
+    name = (database or lakehouse().namespace).lower()
+    if not catalog.has_database(name):
+        raise QueryError(f"Schema '{name}' does not exist: the databases are {', '.join(sorted(catalog.databases))}")
+    return name
 
 
 # ---------------------------------------------------------------- tables
 
 
-def unknown_table_message(name: str) -> str:
-    names = schema.table_names()
-    close = difflib.get_close_matches(name.split(".")[-1], names, n=1)
+def unknown_table_message(name: str, catalog: Catalog | None = None) -> str:
+    catalog = catalog or declared()
+    database, _, table = name.rpartition(".")
+    database = database.split(".")[-1] or lakehouse().namespace
+    names = catalog.tables(database) or catalog.tables(lakehouse().namespace)
+    close = difflib.get_close_matches(table, names, n=1)
     hint = f" Did you mean {close[0]}?" if close else ""
-    return (f"Table '{name}' does not exist.{hint} The tables in database {lakehouse().namespace} are: "
+    return (f"Table '{name}' does not exist.{hint} The tables in database {database} are: "
             f"{', '.join(names)} (and, for the Iceberg ones, \"<table>$snapshots\" and \"<table>$history\")")
 
 
-def _declared(name: str, sql: str):
-    house = lakehouse()
-    if name not in house.queryable:
-        raise QueryError(unknown_table_message(f"{house.namespace}.{name}"))
-    return house.queryable[name]
+def _relation(catalog: Catalog, database: str, name: str):
+    relation = catalog.relation(database, name)
+    if relation is None:
+        raise QueryError(unknown_table_message(f"{database}.{name}", catalog))
+    return relation
 
 
-def _resolve_tables(tree, sql: str, line_offset: int, origin: str) -> dict[str, TableRef]:
+def _resolve_tables(tree, catalog: Catalog, sql: str, line_offset: int, origin: str) -> dict[str, TableRef]:
     """Check every table the query names and point it at the relation the engine provides."""
     from sqlglot import exp
 
@@ -284,46 +315,47 @@ def _resolve_tables(tree, sql: str, line_offset: int, origin: str) -> dict[str, 
         if not isinstance(node.this, exp.Identifier):
             raise QueryError(f"{prefix}table functions are not available here: {node.this.sql('trino')}")
         name = node.name.lower()
-        catalog, database = node.catalog.lower(), node.db.lower()
-        if not database and not catalog and name in ctes:
+        catalog_name, database = node.catalog.lower(), node.db.lower()
+        if not database and not catalog_name and name in ctes:
             continue
         written = ".".join(p for p in (node.catalog, node.db, node.name) if p)
-        if catalog not in ("", schema.CATALOG) or database not in ("", house.namespace):
-            raise QueryError(f"{prefix}{unknown_table_message(written)}")
+        database = database or house.namespace
+        if catalog_name not in ("", schema.CATALOG) or not catalog.has_database(database):
+            raise QueryError(f"{prefix}{unknown_table_message(written, catalog)}")
         base, _, metadata = name.partition("$")
-        if base not in house.queryable:
-            raise QueryError(f"{prefix}{unknown_table_message(f'{house.namespace}.{base}')}")
-        table = house.queryable[base]
+        relation = catalog.relation(database, base)
+        if relation is None:
+            raise QueryError(f"{prefix}{unknown_table_message(f'{database}.{base}', catalog)}")
+        iceberg = relation.kind == "iceberg"
+        kind = "a JSON table over the landing files" if relation.declared else f"a {relation.kind} table"
         version = node.args.get("version")
         if metadata:
             if metadata not in schema.METADATA_TABLES:
                 raise QueryError(f"{prefix}metadata table \"{name}\" is not available: "
                                  f"use \"{base}$snapshots\" or \"{base}$history\"")
-            if not schema.is_iceberg(table):
-                raise QueryError(f"{prefix}{base} is a JSON table over the landing files, not an Iceberg "
-                                 f"table: it has no ${metadata}")
+            if not iceberg:
+                raise QueryError(f"{prefix}{base} is {kind}, not an Iceberg table: it has no ${metadata}")
             if version is not None:
                 raise QueryError(f"{prefix}\"{name}\" cannot be read FOR VERSION/TIMESTAMP AS OF")
-            ref = TableRef(base, f"{base}${metadata}", metadata=metadata)
+            ref = TableRef(base, f"{base}${metadata}", database, metadata=metadata)
         elif version is not None:
-            if not schema.is_iceberg(table):
-                raise QueryError(f"{prefix}{base} is a JSON table over the landing files, not an Iceberg "
-                                 "table: it has no versions to travel to")
-            ref, as_of_count = _time_travel(table.name, version, as_of_count, prefix)
+            if not iceberg:
+                raise QueryError(f"{prefix}{base} is {kind}, not an Iceberg table: it has no versions to travel to")
+            ref, as_of_count = _time_travel(base, database, version, as_of_count, prefix)
         else:
-            ref = TableRef(base, base)
-        refs.setdefault(ref.view, ref)
+            ref = TableRef(base, base, database)
+        refs.setdefault(f"{database}.{ref.view}", ref)
         alias = node.alias
         node.set("version", None)
         node.set("catalog", None)
-        node.set("db", exp.to_identifier(house.namespace))
+        node.set("db", exp.to_identifier(database))
         node.set("this", exp.to_identifier(ref.view, quoted=True))
         if not alias:
             node.set("alias", exp.TableAlias(this=exp.to_identifier(name if metadata else base, quoted=True)))
     return refs
 
 
-def _time_travel(name: str, version, as_of_count: int, prefix: str) -> tuple[TableRef, int]:
+def _time_travel(name: str, database: str, version, as_of_count: int, prefix: str) -> tuple[TableRef, int]:
     from sqlglot import exp
 
     kind = str(version.this).upper()
@@ -331,9 +363,9 @@ def _time_travel(name: str, version, as_of_count: int, prefix: str) -> tuple[Tab
     if kind == "VERSION":
         if isinstance(value, exp.Literal) and value.is_int:
             snapshot = int(value.this)
-            return TableRef(name, f"{name}@version_{snapshot}", version=snapshot), as_of_count
+            return TableRef(name, f"{name}@version_{snapshot}", database, version=snapshot), as_of_count
         if isinstance(value, exp.Literal) and value.is_string:
-            return TableRef(name, f"{name}@ref_{value.this}", version=value.this), as_of_count
+            return TableRef(name, f"{name}@ref_{value.this}", database, version=value.this), as_of_count
         raise QueryError(f"{prefix}FOR VERSION AS OF takes a snapshot id (a number) or a branch or tag "
                          f"name (a string), not {value.sql('trino')}")
     if kind == "TIMESTAMP":
@@ -341,27 +373,29 @@ def _time_travel(name: str, version, as_of_count: int, prefix: str) -> tuple[Tab
             raise QueryError(f"{prefix}FOR TIMESTAMP AS OF takes a constant instant, not {value.sql('trino')}")
         instant = value.sql(dialect="duckdb")
         as_of_count += 1
-        return TableRef(name, f"{name}@as_of_{as_of_count}", as_of=instant), as_of_count
+        return TableRef(name, f"{name}@as_of_{as_of_count}", database, as_of=instant), as_of_count
     raise QueryError(f"{prefix}unsupported time travel: FOR {kind} AS OF (use VERSION or TIMESTAMP)")
 
 
 # ---------------------------------------------------------------- columns and types
 
 
-def _sqlglot_schema(refs: dict[str, TableRef]):
+def _sqlglot_schema(refs: dict[str, TableRef], catalog: Catalog):
     from sqlglot.schema import MappingSchema
 
-    house = lakehouse()
-    relations = {name: schema.columns(table) for name, table in house.queryable.items()}
+    databases: dict[str, dict] = {}
+    for (database, name), relation in catalog.relations.items():
+        databases.setdefault(database, {})[name] = relation.trino_columns()
     for ref in refs.values():
+        relations = databases.setdefault(ref.database, {})
         if ref.metadata:
             relations[ref.view] = dict(schema.METADATA_TABLES[ref.metadata])
         else:
-            relations[ref.view] = schema.columns(house.queryable[ref.table])
-    return MappingSchema({house.namespace: relations}, dialect="trino")
+            relations[ref.view] = catalog.relation(ref.database, ref.table).trino_columns()
+    return MappingSchema(databases, dialect="trino")
 
 
-def _qualify(tree, refs: dict[str, TableRef], sql: str, line_offset: int, origin: str):
+def _qualify(tree, refs: dict[str, TableRef], catalog: Catalog, sql: str, line_offset: int, origin: str):
     """Resolve every column against the declarations (an unknown column is the user's error)
     and annotate types. If sqlglot cannot qualify a valid query, types stay unknown and any
     division whose result depends on them is refused later."""
@@ -369,7 +403,7 @@ def _qualify(tree, refs: dict[str, TableRef], sql: str, line_offset: int, origin
     from sqlglot.optimizer.annotate_types import annotate_types
     from sqlglot.optimizer.qualify import qualify
 
-    relations = _sqlglot_schema(refs)
+    relations = _sqlglot_schema(refs, catalog)
     try:
         tree = qualify(tree.copy(), schema=relations, dialect="trino", db=lakehouse().namespace,
                        validate_qualify_columns=True, identify=False)
@@ -463,7 +497,7 @@ def _check_and_rewrite(tree, sql: str, line_offset: int, origin: str) -> None:
     prefix = f"{origin}: " if origin else ""
 
     def refuse(node, why: str):
-        raise QueryError(f"{prefix}{why} [in {node.sql('trino')}]")
+        raise Untranslatable(f"{prefix}{why} [in {node.sql('trino')}]")
 
     rewrites = []  # (node, function of the node returning its replacement)
     for node in tree.walk(bfs=False):
@@ -511,6 +545,26 @@ def _check_and_rewrite(tree, sql: str, line_offset: int, origin: str) -> None:
                 this=exp.RegexpLike(this=n.this.copy(), expression=n.expression.copy()), true=n.copy())])))
     for node, rewrite in reversed(rewrites):  # pre-order reversed: children before parents
         node.replace(rewrite(node))
+
+
+UNKNOWN_TYPES = {"string", "text"}  # Hive's names, which Athena's DML (Trino) does not know
+
+
+def _refuse_unknown_types(tree, sql: str, line_offset: int, origin: str) -> None:
+    """`CAST(x AS string)`: Athena answers "Unknown type: string" (its DDL says string, its queries
+    say varchar), so DuckDB, which would take it, refuses it too, in Athena's words and at its place."""
+    from sqlglot import exp
+
+    if not any(node.to.is_type(exp.DataType.Type.TEXT) for node in tree.find_all(exp.Cast, exp.TryCast)):
+        return
+    for number, line in enumerate(sql.splitlines(), start=1):
+        match = re.search(r"\bAS\s+(string|text)\b", line, re.IGNORECASE)
+        if match:
+            cast = line.upper().rfind("CAST", 0, match.start())
+            column = cast + 1 if cast >= 0 else match.start(1) + 1
+            raise at_position(f"Unknown type: {match.group(1).lower()} (Athena's queries name it varchar)", sql,
+                              number, column, 4, line_offset=line_offset, origin=origin)
+    raise QueryError(f"{origin + ': ' if origin else ''}Unknown type: string (Athena's queries name it varchar)")
 
 
 def _division(node, refuse):

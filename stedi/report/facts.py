@@ -60,15 +60,21 @@ class Facts:
     readings_by_consent: list[dict] = field(default_factory=list)  # when, readings
     sensor: list[dict] = field(default_factory=list)  # device, instant, measure, value
     history: list[dict] = field(default_factory=list)  # table, committed_at, records
+    glue_runs: list[dict] = field(default_factory=list)  # the Glue Studio scripts run on the stack
 
 
 def gather(summary: dict, stack) -> Facts:
+    from stedi.query.catalog import pipeline_only
     from stedi.query.duckdb_engine import DuckDBEngine
+    from stedi.studio.runner import runs
 
     facts = Facts(summary)
     _lineage(facts)
     _funnel(facts)
-    with DuckDBEngine(stack) as engine:
+    home = getattr(stack, "home", None)
+    facts.glue_runs = runs(home) if home else []
+    # the pipeline's own tables, even where a Glue Studio script's table holds the name for now
+    with DuckDBEngine(stack, pipeline_only(stack.client("glue"), home)) as engine:
         def query(sql: str) -> list[dict]:
             return engine.run(sql).records()
 

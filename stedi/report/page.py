@@ -36,6 +36,7 @@ def render(facts, charts: dict[str, str], out: Path) -> str:
         _section("consent", "Consent", charts, _readings_table(facts)),
         _section("sensor", "Sensor data", charts, ""),
         _section("history", "History", charts, ""),
+        _glue_section(facts),
         f"<section id='links'><h2>More</h2><ul>{_links(out)}</ul></section>",
         "</body></html>",
     ]
@@ -78,6 +79,22 @@ def _quarantine_table(facts) -> str:
 def _readings_table(facts) -> str:
     rows = [[r["when_taken"], r["readings"]] for r in facts.readings_by_consent]
     return _table(["trusted accelerometer readings, by consent", "readings"], rows, {1})
+
+
+def _glue_section(facts) -> str:
+    """The Glue Studio scripts run on this stack (`stedi glue run`) and what each wrote."""
+    if not facts.glue_runs:
+        return ""
+    rows = []
+    for run in facts.glue_runs[-20:]:
+        state = "failed" if run.get("error") or run.get("exit_code") else "done"
+        writes = run.get("writes") or [{}]
+        for write in writes:
+            rows.append([run.get("started_at", ""), run["job"], state, write.get("table") or "",
+                         write.get("path") or "", write.get("format", ""), write.get("rows", "")])
+    table = _table(["started (UTC)", "job", "state", "wrote table", "path", "format", "rows"], rows, {6})
+    return ("<section id='glue'><h2>Glue Studio scripts</h2><p>Scripts run on this stack with "
+            f"<code>stedi glue run</code>, the newest last (their tables are not the pipeline's).</p>{table}</section>")
 
 
 def _links(out: Path) -> str:

@@ -5,7 +5,8 @@ run one after the other in this process, so the JVM starts once: after each, its
 stopped and the next script's `SparkContext()` makes a fresh one on the same JVM. Each script runs
 as `__main__`, with `sys.argv` as Glue gives it and `awsglue` importable from the local layer
 (PYTHONPATH). A script that fails is reported in one sentence with the line where it failed, not
-a Spark stack trace, and the scripts after it do not run (they read what it should have written);
+a Spark stack trace, and the scripts after it do not run (they read what it should have written),
+unless the plan says to keep going;
 what each read and wrote goes to its session's result file either way.
 """
 
@@ -25,11 +26,13 @@ from stedi.studio import job, session
 
 def main() -> int:
     plan = json.loads(Path(sys.argv[1]).read_text())
+    worst = 0
     for run in plan["runs"]:
         code = run_one(session.load(Path(run["session"])), run["script"], run["arguments"])
-        if code != 0:
-            return code
-    return 0
+        worst = worst or code
+        if code != 0 and not plan.get("keep_going"):
+            break
+    return worst
 
 
 def run_one(this: session.Session, script: str, arguments: list[str]) -> int:

@@ -59,9 +59,10 @@ def split_command_line(words: list[str]) -> tuple[list[Path], list[str]]:
     return scripts, []
 
 
-def run(scripts: list[Path], arguments: list[str], progress) -> list[dict]:
+def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool = False) -> list[dict]:
     """Run the scripts in turn in one process (one JVM), each as its own Glue job run, stopping at
-    the first that fails; returns their records (what each read and wrote, its error if it failed)."""
+    the first that fails (or, `keep_going`, running every one); returns their records (what each
+    read and wrote, its error if it failed)."""
     from stedi.lakehouse.job_policy import local_config
     from stedi.runtime.spark import submit_arguments
     from stedi.targets import embedded_stack, stack_keys
@@ -96,8 +97,8 @@ def run(scripts: list[Path], arguments: list[str], progress) -> list[dict]:
             session.save()
             sessions.append((session, script, _glue_arguments(arguments, name, run_id)))
         plan = scratch / "plan.json"
-        plan.write_text(json.dumps({"runs": [{"session": str(s.path), "script": str(script), "arguments": argv}
-                                             for s, script, argv in sessions]}))
+        runs = [{"session": str(s.path), "script": str(script), "arguments": argv} for s, script, argv in sessions]
+        plan.write_text(json.dumps({"keep_going": keep_going, "runs": runs}))
         spark_settings = submit_arguments(names[0], progress=progress)  # sets the Python Spark's workers run
         environment = {
             **os.environ, **admin.as_glue_job().environment(),

@@ -83,7 +83,7 @@ def write(frame, target: Target, *, glue, s3_client, session, context: str = "")
     s3.upload(s3_client, uploads, bucket)
     table_note = ""
     if target.update_catalog and target.table and target.database:
-        table_note = update_table(glue, target, df.schema, fmt, session, s3_client=s3_client, prefix=prefix)
+        table_note = update_table(glue, target, df.schema, fmt, session, s3_client=s3_client)
     elif target.table and target.database:
         table_note = f"; {target.database}.{target.table} not updated (enableUpdateCatalog is off)"
     say(f"sink {context or target.path}: {rows:,} rows -> {s3.folder(target.path)} "
@@ -138,10 +138,6 @@ def _parts(local: Path, stamp: int, fmt: str, suffix: str, options: dict) -> lis
     return named
 
 
-def _partition_location(target: Target, keys: list[str], values: tuple) -> str:
-    return s3.folder(target.path) + "/".join(f"{k}={x}" for k, x in zip(keys, values, strict=True)) + "/"
-
-
 def _check_names(columns: list[str], target: Target) -> None:
     seen: dict[str, str] = {}
     for name in columns:
@@ -180,7 +176,7 @@ def table_input(target: Target, schema, fmt: str, session, existing: dict | None
             "StorageDescriptor": descriptor, "PartitionKeys": keys}
 
 
-def update_table(glue, target: Target, schema, fmt: str, session, *, s3_client, prefix: str) -> str:
+def update_table(glue, target: Target, schema, fmt: str, session, *, s3_client) -> str:
     """Create or update the sink's table as Glue does; returns what happened, for the progress line."""
     from stedi.lakehouse.glue_tables import claim
 
@@ -206,29 +202,8 @@ def update_table(glue, target: Target, schema, fmt: str, session, *, s3_client, 
         glue.update_table(DatabaseName=target.database, TableInput=wanted)
         what = f"; updated table {name}"
     if target.partition_keys:
-        _add_partitions(glue, target, wanted, s3_client, prefix)
+        from stedi.lakehouse.glue_tables import add_partitions
+
+        added = add_partitions(glue, s3_client, target.database, target.table)
+        what += f", {added} new partitions" if added else ""
     return what
-
-
-def _add_partitions(glue, target: Target, table: dict, s3_client, prefix: str) -> None:
-    """Every `k=v` folder under the path as a catalog partition (the ones already there kept)."""
-    from stedi.studio.readers import partition_values
-
-    bucket, _ = s3.split(target.path)
-    keys = [k["Name"] for k in table["PartitionKeys"]]
-    values = set()
-    for item in s3.listing(s3_client, s3.folder(target.path), recurse=True):
-        found = partition_values(item.key, prefix)
-        lowered = {k.lower(): v for k, v in found.items()}
-        if all(k in lowered for k in keys):
-            values.add(tuple(lowered[k] for k in keys))
-    existing = set()
-    for page in glue.get_paginator("get_partitions").paginate(DatabaseName=target.database, TableName=target.table):
-        existing |= {tuple(p["Values"]) for p in page["Partitions"]}
-    new = sorted(values - existing)
-    descriptor = table["StorageDescriptor"]
-    for start in range(0, len(new), 100):
-        batch = [{"Values": list(v),
-                  "StorageDescriptor": {**descriptor, "Location": _partition_location(target, keys, v)}}
-                 for v in new[start:start + 100]]
-        glue.batch_create_partition(DatabaseName=target.database, TableName=target.table, PartitionInputList=batch)

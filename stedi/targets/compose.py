@@ -403,6 +403,10 @@ class StackView:
 
         return metadata_locations(glue_client(self.glue_endpoint), lakehouse().namespace)
 
+    def client(self, service: str):
+        """A client of the stack's S3 (LocalStack) or of its Glue Data Catalog API."""
+        return glue_client(self.glue_endpoint) if service == "glue" else s3_client(self.endpoint)
+
 
 def view() -> StackView:
     return StackView(s3_endpoint(), catalog_url())

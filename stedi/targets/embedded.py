@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stedi.datasets import synthetic
 from stedi.gates.gate import new_gate
+from stedi.lakehouse import glue_tables
 from stedi.lakehouse import landing as landing_zone
 from stedi.lakehouse.landing import LandingReader
 from stedi.lakehouse.pyiceberg_io import EmbeddedIO
@@ -89,6 +90,9 @@ class EmbeddedTarget:
         preflight.check_warehouse_space(source, settings.state_home())
         lake = embedded_stack.up()
         progress(f"embedded stack up: S3 and the Glue Data Catalog API at {lake.endpoint}")
+        # Tables of Glue Studio scripts or Athena DDL may have taken the pipeline's names: it takes them back.
+        glue_tables.reclaim(lake.client("glue"), lake.home, progress)
+        glue_tables.register(lake.client("glue"), lakehouse(), lake.bucket)
         copies = retry(
             lambda: landing_zone.upload(
                 source, lake.s3_client(), progress, digests=settings.state_home() / "landing-md5.json"

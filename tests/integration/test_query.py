@@ -17,7 +17,7 @@ import pytest
 from stedi import pipeline
 from stedi.query.cli_handler import add_query_parser
 from stedi.query.duckdb_engine import DuckDBEngine
-from stedi.query.errors import QueryError
+from stedi.query.errors import QueryError, Untranslatable
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack as stack
 from stedi.targets.embedded import EmbeddedTarget
@@ -143,9 +143,14 @@ def test_a_syntax_error_shows_the_position(run_summary):
         query("SELECT count(*) FROM WHERE")
 
 
-def test_an_untranslatable_function_is_refused_by_name(run_summary):
-    with pytest.raises(QueryError, match="format_datetime"):
-        query("SELECT format_datetime(from_unixtime(timestamp / 1000), 'HH:mm') FROM accelerometer_landing")
+def test_an_untranslatable_function_is_refused_by_duckdb_and_answered_by_trino_by_default(run_summary, capsys):
+    statement = ("SELECT format_datetime(from_unixtime(timestamp / 1000), 'HH') AS hour, count(*) AS readings "
+                 "FROM accelerometer_landing GROUP BY 1 ORDER BY 1")
+    with pytest.raises(Untranslatable, match="format_datetime"):
+        query("--engine", "duckdb", statement)
+    answered = json.loads(query("--format", "json", statement))
+    assert "cannot answer this as Athena would (function format_datetime()" in capsys.readouterr().err
+    assert sum(row["readings"] for row in answered) == run_summary["tables"]["accelerometer_landing"]
 
 
 def test_the_stedi_command_answers_user_mistakes_in_one_line_without_traceback(run_summary):
