@@ -155,8 +155,11 @@ class DynamicFrame:
         from pyspark.sql import functions as F
         from pyspark.sql import types as T
 
-        schema = T.StructType([*self._df.schema.fields, T.StructField(STATUS, T.StringType())])
-        evaluated = self._df.mapInArrow(evaluator(f), schema).persist()
+        names = self._df.columns
+        with exact_names(self.spark):
+            positional = self._df.select(*[col(n).alias(f"_{i}") for i, n in enumerate(names)])
+        schema = T.StructType([*positional.schema.fields, T.StructField(STATUS, T.StringType())])
+        evaluated = positional.mapInArrow(evaluator(f, names), schema).persist()
         outcomes = {row[STATUS]: row["n"] for row in evaluated.groupBy(STATUS).agg(F.count("*").alias("n")).collect()}
         kept = outcomes.get("kept", 0)
         total = sum(outcomes.values())
@@ -173,7 +176,8 @@ class DynamicFrame:
         if errors:
             reason, n = max(failed.items(), key=lambda item: item[1])
             _note(f"{where}: {errors:,} error records (commonest: {reason}, {n:,}); errorsCount() counts them")
-        result = evaluated.where(F.col(STATUS) == "kept").drop(STATUS)
+        kept_rows = evaluated.where(F.col(STATUS) == "kept")
+        result = kept_rows.select(*[F.col(f"_{i}").alias(n) for i, n in enumerate(names)])
         return DynamicFrame(result, self.glue_ctx, transformation_ctx or self.name, self._errors + errors, errors)
 
     def drop_fields(self, paths, transformation_ctx: str = "", info: str = "", stageThreshold: int = 0,  # noqa: N803
@@ -288,6 +292,12 @@ class DynamicFrame:
             _note(f"{where}: {which} has no field {key} (fields: {_listing(frame)}): no record can match")
         shared = set(self.fields) & set(frame2.fields)
         renamed = {name: JOIN_PREFIX + name if name in shared else name for name in self.fields}
+        taken = [n for n in shared if JOIN_PREFIX + n in {*self.fields, *frame2.fields}]
+        if taken:
+            name = field_paths.render([JOIN_PREFIX + taken[0]])
+            raise ValueError(f"{where}: both frames have {taken[0]!r}, and frame1's copy would be renamed {name}, a "
+                             f"field one frame already has (from an earlier Join): drop it first, "
+                             f'DropFields.apply(frame=..., paths=["{name}"])')
         with exact_names(self.spark):
             left = self._df.select(*[col(n).alias(renamed[n]) for n in self.fields], *self._absent_column()).alias("l")
             right = frame2._df.select(*[col(n) for n in frame2.fields], *frame2._absent_column()).alias("r")

@@ -55,14 +55,18 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def evaluator(function):
-    """A mapInArrow function adding each record's outcome under `function` as STATUS."""
+def evaluator(function, names: list[str]):
+    """A mapInArrow function adding each record's outcome under `function` as STATUS. The batches'
+    columns are positional (`_0`, `_1`...: Spark cannot pass a column named `.serialNumber` to a
+    Python function); `names` are the fields' own names, in the same order."""
 
     def evaluate(batches):
         import pyarrow as pa
 
         for batch in batches:
-            statuses = [outcome(function, row) for row in batch.to_pylist()]
+            columns = [column.to_pylist() for column in batch.columns]
+            rows = (dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True))
+            statuses = [outcome(function, row) for row in rows]
             yield batch.append_column(STATUS, pa.array(statuses, pa.string()))
 
     return evaluate

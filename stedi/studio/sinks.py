@@ -66,6 +66,8 @@ def write(frame, target: Target, *, glue, s3_client, session, context: str = "")
         _check_names(columns + target.partition_keys, target)
     df = df.persist()
     rows = df.count()
+    if rows == 0:  # nothing to add (a bookmark with nothing new, an empty folder): no file, as on Glue
+        return _write_nothing(df, target, glue, s3_client, session, context, fmt)
     stamp = int(time.time() * 1000)
     local = Path(session.scratch) / "out" / f"{context or 'sink'}-{stamp}"
     writer = df.write.mode("errorifexists")
@@ -94,6 +96,19 @@ def write(frame, target: Target, *, glue, s3_client, session, context: str = "")
         "table": f"{target.database}.{target.table}" if target.table else None,
     })
     return rows
+
+
+def _write_nothing(df, target: Target, glue, s3_client, session, context: str, fmt: str) -> int:
+    """An empty frame adds no file; its table is made or updated only when the frame has fields."""
+    from stedi.studio.session import say
+
+    note = ""
+    if target.update_catalog and target.table and target.database and df.columns:
+        note = update_table(glue, target, df.schema, fmt, session, s3_client=s3_client)
+    say(f"sink {context or target.path}: 0 rows, no file added to {s3.folder(target.path)}{note}")
+    session.writes.append({"context": context, "path": s3.folder(target.path), "format": fmt, "rows": 0, "files": 0,
+                           "table": f"{target.database}.{target.table}" if target.table else None})
+    return 0
 
 
 def _format(fmt: str) -> str:

@@ -81,6 +81,18 @@ def test_join_renames_frame1s_copy_of_a_shared_field(spark):
     assert dropped.fields == ["shareWithResearchAsOfDate", "serialNumber", "sensorReadingTime", "distanceFromObject"]
 
 
+def test_filter_takes_fields_whose_names_hold_dots(spark):
+    joined = customers(spark).join(["serialNumber"], ["serialNumber"], steps(spark))
+    kept = joined.filter(lambda row: row[".serialNumber"] == "s1")
+    assert [r["sensorReadingTime"] for r in kept.records()] == [10] and ".serialNumber" in kept.fields
+
+
+def test_a_second_join_that_would_make_a_second_dotted_field_says_what_to_drop(spark):
+    joined = customers(spark).join(["serialNumber"], ["serialNumber"], steps(spark))
+    with pytest.raises(ValueError, match=r'DropFields.apply\(frame=..., paths=\["`.serialNumber`"\]\)'):
+        joined.join(["sensorReadingTime"], ["sensorReadingTime"], steps(spark))
+
+
 def test_a_join_key_that_names_no_field_matches_nothing(spark):
     joined = customers(spark).join(["serialnumber"], ["serialNumber"], steps(spark))
     assert joined.count() == 0
