@@ -135,23 +135,25 @@ def _parser() -> argparse.ArgumentParser:
 
     glue = commands.add_parser("glue", help="run an AWS Glue (Studio) script unchanged on the embedded stack")
     glue_commands = glue.add_subparsers(dest="glue_command", required=True)
-    glue_run = glue_commands.add_parser(
+    glue_run = _targeted(glue_commands.add_parser(
         "run", help="run Glue scripts: stedi glue run SCRIPT... [--JOB_NAME NAME] [--KEY VALUE ...]",
         description="Run AWS Glue scripts (Glue Studio jobs) unchanged on the embedded stack, with a local "
         "awsglue layer, S3 and the Data Catalog on the emulator, under the Glue jobs' identity. Several scripts "
-        "run in turn in one Spark, each a job named after its file, stopping at the first that fails.")
+        "run in turn in one Spark, each a job named after its file, stopping at the first that fails. With the "
+        "Docker stack up (or --target docker) they run on its Spark cluster."))
     glue_run.add_argument("--keep-going", action="store_true",
                           help="run every script even after one fails (each reads what the ones before wrote)")
     glue_run.add_argument("words", nargs=argparse.REMAINDER, metavar="SCRIPT... [--KEY VALUE ...]",
                           help="the scripts, then the jobs' arguments as Glue passes them: --JOB_NAME NAME, "
                           "--job-bookmark-option job-bookmark-enable, --KEY VALUE")
     glue_run.set_defaults(handler=_glue_run)
-    reset = glue_commands.add_parser("reset-bookmark", help="forget a job's bookmark (aws glue reset-job-bookmark)")
+    reset = _targeted(glue_commands.add_parser("reset-bookmark",
+                                               help="forget a job's bookmark (aws glue reset-job-bookmark)"))
     reset.add_argument("job")
     reset.set_defaults(handler=_glue_reset_bookmark)
 
-    land = commands.add_parser("land", help="upload a directory of files to s3://BUCKET/PREFIX/ on the embedded "
-                               "stack (the bucket is created on first use)")
+    land = _targeted(commands.add_parser("land", help="upload a directory of files to s3://BUCKET/PREFIX/ on the "
+                                         "target's stack (the bucket is created on first use)"))
     land.add_argument("directory", type=Path)
     land.add_argument("destination", help="s3://BUCKET/PREFIX/")
     land.set_defaults(handler=_land)
@@ -190,37 +192,46 @@ def _keys(args) -> int:
     return 0
 
 
-def _glue_run(args) -> int:
+def _glue_run(args, target) -> int:
     from stedi.studio import runner
 
     scripts, arguments = runner.split_command_line(args.words)
     progress = Progress(stream=sys.stderr)
-    records = runner.run(scripts, arguments, progress, keep_going=args.keep_going)
+    records = runner.run(scripts, arguments, progress, keep_going=args.keep_going, target=target.name)
     print("\n\n".join(runner.summary(record) for record in records))
     if settings.last_run_file().exists():  # the run report lists the scripts run on the stack too
-        from stedi.targets.rule import get
-
         summary = json.loads(settings.last_run_file().read_text())
-        if summary.get("target") == "embedded":
-            report = _write_report(summary, get("embedded"), progress)
+        same_stack = summary.get("target") == target.name and summary.get("s3_endpoint") == target.stack().endpoint
+        if same_stack:  # (a pipeline run of a stack since stopped has no tables left to draw)
+            report = _write_report(summary, target, progress)
             if report:
                 print(f"Run report: {report}")
     failed = [r for r in records if r.get("error") or r.get("exit_code")] or len(records) < len(scripts)
     return 1 if failed else 0
 
 
-def _glue_reset_bookmark(args) -> int:
+def _glue_reset_bookmark(args, target) -> int:
     from stedi.studio import runner
 
-    print(f"{args.job}: bookmark reset" if runner.reset_bookmark(args.job) else f"{args.job}: had no bookmark")
+    reset = runner.reset_bookmark(args.job, target.name)
+    print(f"{args.job}: bookmark reset" if reset else f"{args.job}: had no bookmark")
     return 0
 
 
-def _land(args) -> int:
+def _land(args, target) -> int:
     from stedi.studio import workspace
-    from stedi.targets import embedded_stack
 
-    workspace.land(embedded_stack.up(), args.directory, args.destination, Progress())
+    if target.name == "docker":
+        from stedi.targets import compose
+
+        client = compose.s3_client()
+    elif target.name == "embedded":
+        from stedi.targets import embedded_stack
+
+        client = embedded_stack.up().s3_client()
+    else:
+        raise ValueError("stedi land uploads to a local stack (embedded or docker); on AWS use `aws s3 cp --recursive`")
+    workspace.land(client, args.directory, args.destination, Progress())
     return 0
 
 

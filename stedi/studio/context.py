@@ -29,7 +29,9 @@ class GlueContext:
         self._sc = sparkContext or SparkContext.getOrCreate()
         self.session = current()
         self._stack = self.session.stack()
-        self.spark_session = _configure(SparkSession(self._sc), self._stack)
+        self.spark_session = SparkSession(self._sc)
+        if self.session.target == "embedded":  # the Docker stack's spark-defaults.conf names its catalog
+            _configure(self.spark_session, self._stack)
         self.create_dynamic_frame = DynamicFrameReader(self)
         self.write_dynamic_frame = DynamicFrameWriter(self)
         self.create_data_frame = DataFrameReader(self)

@@ -59,14 +59,11 @@ def split_command_line(words: list[str]) -> tuple[list[Path], list[str]]:
     return scripts, []
 
 
-def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool = False) -> list[dict]:
+def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool = False,
+        target: str = "embedded") -> list[dict]:
     """Run the scripts in turn in one process (one JVM), each as its own Glue job run, stopping at
-    the first that fails (or, `keep_going`, running every one); returns their records (what each
-    read and wrote, its error if it failed)."""
-    from stedi.lakehouse.job_policy import local_config
-    from stedi.runtime.spark import submit_arguments
-    from stedi.targets import embedded_stack, stack_keys
-
+    the first that fails (or, `keep_going`, running every one), on the embedded stack or in the
+    Docker stack's Spark; returns their records (what each read and wrote, its error if it failed)."""
     if not scripts:
         raise ValueError("name the Glue script to run: stedi glue run SCRIPT [--JOB_NAME NAME] [--KEY VALUE ...]")
     for script in scripts:
@@ -74,50 +71,147 @@ def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool
             raise FileNotFoundError(f"no Glue script at {script}")
     if len(scripts) > 1 and any(w == "--JOB_NAME" or w.startswith("--JOB_NAME=") for w in arguments):
         raise ValueError("--JOB_NAME names one job: with several scripts each job is named after its file")
+    if target not in TARGETS:
+        raise ValueError(f"stedi glue run runs scripts on a local stack (embedded or docker), not on {target}: "
+                         "on AWS, make the script a Glue job")
     with runlock.hold(settings.state_home(), "stedi glue run", wait_seconds=runlock.default_wait(), progress=progress):
-        admin = embedded_stack.up()
-        names = [job_name(script, arguments) for script in scripts]
-        progress(f"glue run {', '.join(names)} on the embedded stack ({admin.endpoint}), under the Glue jobs' identity")
-        text = "\n".join([*(s.read_text() for s in scripts), *arguments])
-        databases = workspace.named_databases(text)
-        paths = workspace.named_paths(text) + workspace.table_locations(admin.client("glue"), databases)
-        for bucket in sorted({p.split("/")[2] for p in paths}):
-            workspace.ensure_bucket(admin.s3_client(), bucket, progress)
-        user = local_config().role_name
-        workspace.grant(admin, user, paths, databases)
-        folder = f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
-        scratch = settings.private_dir(glue_home() / "runs" / folder)
-        sessions = []
-        for index, (script, name) in enumerate(zip(scripts, names, strict=True)):
-            run_id = "jr_" + secrets.token_hex(32)
-            session = Session(job_name=name, run_id=run_id, script=str(script.resolve()), home=str(admin.home),
-                              endpoint=admin.endpoint, region=lakehouse().region,
-                              keys_file=str(stack_keys.folder(admin.home) / stack_keys.JOB_FILE),
-                              scratch=str(scratch / f"{index}-{name}"), bookmarks=str(bookmark_dir(admin.home)))
-            session.save()
-            sessions.append((session, script, _glue_arguments(arguments, name, run_id)))
-        plan = scratch / "plan.json"
-        runs = [{"session": str(s.path), "script": str(script), "arguments": argv} for s, script, argv in sessions]
-        plan.write_text(json.dumps({"keep_going": keep_going, "runs": runs}))
-        spark_settings = submit_arguments(names[0], progress=progress)  # sets the Python Spark's workers run
-        environment = {
-            **os.environ, **admin.as_glue_job().environment(),
-            "PYTHONPATH": os.pathsep.join([str(LAYER), *filter(None, [os.environ.get("PYTHONPATH")])]),
-            "PYSPARK_SUBMIT_ARGS": spark_settings,
-        }
-        environment.pop("AWS_SESSION_TOKEN", None)
-        environment.pop("AWS_PROFILE", None)
-        try:
-            code = subprocess.run([sys.executable, "-m", "stedi.studio.bootstrap", str(plan)],
-                                  env=environment, stdin=subprocess.DEVNULL).returncode
-        finally:
-            workspace.revoke(admin, user)
-        records = [_record(session, script, argv, code) for session, script, argv in sessions]
-        records = [r for r in records if r is not None]
+        run_on = _run_embedded if target == "embedded" else _run_docker
+        records = [r for r in run_on(scripts, arguments, progress, keep_going) if r is not None]
         for record in records:
-            _remember(record)
-        shutil.rmtree(scratch, ignore_errors=True)
+            _remember({**record, "target": target})
     return records
+
+
+TARGETS = ("embedded", "docker")
+
+
+def _run_embedded(scripts: list[Path], arguments: list[str], progress, keep_going: bool) -> list[dict | None]:
+    """In a process of this machine, under the Glue jobs' identity and what the scripts name."""
+    from stedi.lakehouse.job_policy import local_config
+    from stedi.runtime.spark import submit_arguments
+    from stedi.targets import embedded_stack, stack_keys
+
+    admin = embedded_stack.up()
+    names = [job_name(script, arguments) for script in scripts]
+    progress(f"glue run {', '.join(names)} on the embedded stack ({admin.endpoint}), under the Glue jobs' identity")
+    paths, databases = _named(scripts, arguments, admin.client("glue"))
+    for bucket in sorted({p.split("/")[2] for p in paths}):
+        workspace.ensure_bucket(admin.s3_client(), bucket, progress)
+    user = local_config().role_name
+    workspace.grant(admin, user, paths, databases)
+    scratch = settings.private_dir(glue_home() / "runs" / _folder())
+    where = {"home": str(admin.home), "s3_endpoint": admin.endpoint, "glue_endpoint": admin.endpoint,
+             "keys_file": str(stack_keys.folder(admin.home) / stack_keys.JOB_FILE),
+             "bookmarks": str(bookmark_dir(admin.home)), "target": "embedded"}
+    sessions, plan = _plan(scripts, [str(s.resolve()) for s in scripts], names, arguments, scratch, where, keep_going)
+    for session, _, _ in sessions:
+        session.save()
+    (scratch / "plan.json").write_text(json.dumps(plan))
+    spark_settings = submit_arguments(names[0], progress=progress)  # sets the Python Spark's workers run
+    environment = {
+        **os.environ, **admin.as_glue_job().environment(),
+        "PYTHONPATH": os.pathsep.join([str(LAYER), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "PYSPARK_SUBMIT_ARGS": spark_settings,
+    }
+    environment.pop("AWS_SESSION_TOKEN", None)
+    environment.pop("AWS_PROFILE", None)
+    try:
+        code = subprocess.run([sys.executable, "-m", "stedi.studio.bootstrap", str(scratch / "plan.json")],
+                              env=environment, stdin=subprocess.DEVNULL).returncode
+    finally:
+        workspace.revoke(admin, user)
+    records = [_record(session, script, argv, code, _local_file) for session, script, argv in sessions]
+    shutil.rmtree(scratch, ignore_errors=True)
+    return records
+
+
+# In the Docker stack's Spark containers: a tmpfs volume both the driver and the workers mount
+# (docker-compose.yml), so the executors read the objects staged there and write a sink's parts there.
+CONTAINER_SCRATCH = "/tmp/stedi-glue"
+CONTAINER_LAYER = "/opt/stedi/stedi/studio/layer"
+
+
+def _run_docker(scripts: list[Path], arguments: list[str], progress, keep_going: bool) -> list[dict | None]:
+    """In the Docker stack's `spark` container, its tasks on the workers: the scripts, their
+    sessions and plan are sent in, the results read back. LocalStack checks no key: no grant."""
+    import io
+    import tarfile
+
+    from stedi.targets import compose
+
+    if not compose.is_up():
+        raise compose.DockerStackError(compose.NOT_UP)
+    names = [job_name(script, arguments) for script in scripts]
+    progress(f"glue run {', '.join(names)} in the Docker stack's Spark (driver in `spark`, executors on the workers)")
+    paths, _ = _named(scripts, arguments, compose.glue_client())
+    for bucket in sorted({p.split("/")[2] for p in paths}):
+        workspace.ensure_bucket(compose.s3_client(), bucket, progress)
+    folder = _folder()
+    scratch = Path(CONTAINER_SCRATCH) / "runs" / folder
+    where = {"home": "/tmp/stedi", "s3_endpoint": "http://s3:4566", "glue_endpoint": "http://glue:5000",
+             "keys_file": None, "bookmarks": f"{CONTAINER_SCRATCH}/bookmarks", "target": "docker"}
+    inside = [str(scratch / "scripts" / f"{i}-{s.name}") for i, s in enumerate(scripts)]
+    sessions, plan = _plan(scripts, inside, names, arguments, scratch, where, keep_going)
+    bundle = io.BytesIO()
+    with tarfile.open(fileobj=bundle, mode="w") as tar:
+        files = {f"scripts/{i}-{s.name}": s.read_bytes() for i, s in enumerate(scripts)}
+        files["plan.json"] = json.dumps(plan).encode()
+        for session, _, _ in sessions:
+            files[f"{Path(session.scratch).name}/session.json"] = json.dumps(session.as_dict()).encode()
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    _exec(compose, ["sh", "-c", f"mkdir -p {scratch} && tar -x -C {scratch}"], stdin=bundle.getvalue())
+    environment = {"PYTHONPATH": CONTAINER_LAYER, "PYSPARK_SUBMIT_ARGS": f"--name {names[0]} pyspark-shell",
+                   "AWS_ACCESS_KEY_ID": compose.ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": compose.SECRET_KEY,
+                   "AWS_REGION": lakehouse().region, "AWS_DEFAULT_REGION": lakehouse().region,
+                   "AWS_ENDPOINT_URL_S3": where["s3_endpoint"], "AWS_ENDPOINT_URL_GLUE": where["glue_endpoint"]}
+    options = [x for name, value in environment.items() for x in ("-e", f"{name}={value}")]
+    code = subprocess.run(compose.compose_command("exec", "-T", *options, "spark", "python", "-m",
+                                                  "stedi.studio.bootstrap", str(scratch / "plan.json")),
+                          stdin=subprocess.DEVNULL).returncode
+
+    def container_file(path: Path) -> str | None:
+        found = _exec(compose, ["sh", "-c", f"cat {path} 2>/dev/null || true"])
+        return found or None
+
+    records = [_record(session, script, argv, code, container_file) for session, script, argv in sessions]
+    _exec(compose, ["rm", "-rf", str(scratch)])
+    return records
+
+
+def _exec(compose, command: list[str], stdin: bytes | None = None) -> str:
+    result = subprocess.run(compose.compose_command("exec", "-T", "spark", *command), input=stdin,
+                            capture_output=True)
+    if result.returncode != 0:
+        raise compose.DockerStackError(f"`{' '.join(command[:3])}` in the Spark container failed: "
+                                       f"{result.stderr.decode(errors='replace').strip()[-400:]}")
+    return result.stdout.decode()
+
+
+def _named(scripts: list[Path], arguments: list[str], glue) -> tuple[list[str], list[str]]:
+    """The S3 paths and databases the scripts name, with the locations of those databases' tables."""
+    text = "\n".join([*(s.read_text() for s in scripts), *arguments])
+    databases = workspace.named_databases(text)
+    return workspace.named_paths(text) + workspace.table_locations(glue, databases), databases
+
+
+def _folder() -> str:
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
+
+
+def _plan(scripts: list[Path], where_scripts: list[str], names: list[str], arguments: list[str], scratch: Path,
+          where: dict, keep_going: bool) -> tuple[list, dict]:
+    """One session per script (its own run id and scratch folder), and the plan the process follows."""
+    sessions = []
+    for index, (script, name) in enumerate(zip(scripts, names, strict=True)):
+        run_id = "jr_" + secrets.token_hex(32)
+        session = Session(job_name=name, run_id=run_id, script=where_scripts[index], region=lakehouse().region,
+                          scratch=str(scratch / f"{index}-{name}"), **where)
+        sessions.append((session, script, _glue_arguments(arguments, name, run_id)))
+    runs = [{"session": str(s.path), "script": s.script, "arguments": argv} for s, _, argv in sessions]
+    return sessions, {"keep_going": keep_going, "runs": runs}
 
 
 def _glue_arguments(arguments: list[str], name: str, run_id: str) -> list[str]:
@@ -133,13 +227,20 @@ def _glue_arguments(arguments: list[str], name: str, run_id: str) -> list[str]:
     return [*arguments, *extra]
 
 
-def _record(session: Session, script: Path, arguments: list[str], code: int) -> dict | None:
-    """What a script's run left in its result file; None for a script that never started (one
-    before it failed), and an error for one whose process ended before it could report."""
+def _local_file(path: Path) -> str | None:
     try:
-        result = json.loads(session.result_path().read_text())
-    except (FileNotFoundError, ValueError):
-        if not session.started_marker().exists():
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+def _record(session: Session, script: Path, arguments: list[str], code: int, read) -> dict | None:
+    """What a script's run left in its result file (`read` gives a file's text, or None); None for a
+    script that never started (one before it failed), an error for one that ended before it reported."""
+    try:
+        result = json.loads(read(session.result_path()) or "")
+    except ValueError:
+        if read(session.started_marker()) is None:
             return None
         result = {"reads": [], "writes": [], "notes": [], "exit_code": code or 1,
                   "error": f"the scripts' process ended with status {code} before this one reported"}
@@ -199,5 +300,10 @@ def status_lines(home: Path | None = None) -> list[str]:
     return lines
 
 
-def reset_bookmark(job: str) -> bool:
+def reset_bookmark(job: str, target: str = "embedded") -> bool:
+    if target == "docker":
+        from stedi.targets import compose
+
+        path = bookmarks.path(Path(CONTAINER_SCRATCH) / "bookmarks", job)
+        return _exec(compose, ["sh", "-c", f"test -e {path} && rm -f {path} && echo reset || true"]).strip() == "reset"
     return bookmarks.reset(bookmark_dir(), job)

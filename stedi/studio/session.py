@@ -26,11 +26,13 @@ class Session:
     run_id: str
     script: str
     home: str  # the stack's state directory
-    endpoint: str
+    s3_endpoint: str
+    glue_endpoint: str
     region: str
-    keys_file: str  # the Glue jobs' identity (0600), never the keys themselves
+    keys_file: str | None  # the Glue jobs' identity (0600), never the keys themselves; None: the stack checks none
     scratch: str  # the run's own directory: staged objects, written parts
     bookmarks: str  # where job bookmarks are kept
+    target: str = "embedded"  # or docker: the Docker stack's Spark, whose spark-defaults name the catalog
     started: float = field(default_factory=time.time)
     reads: list[dict] = field(default_factory=list)
     writes: list[dict] = field(default_factory=list)
@@ -40,9 +42,12 @@ class Session:
     def path(self) -> Path:
         return Path(self.scratch) / "session.json"
 
+    def as_dict(self) -> dict:
+        return asdict(self)
+
     def save(self) -> Path:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(asdict(self), indent=1))
+        self.path.write_text(json.dumps(self.as_dict(), indent=1))
         return self.path
 
     def say(self, message: str) -> None:
@@ -60,11 +65,14 @@ class Session:
         return read(Path(self.keys_file))
 
     def stack(self):
-        """The embedded stack under the Glue jobs' identity."""
-        from stedi.targets.embedded_stack import Stack
+        """The stack's clients: the embedded stack under the Glue jobs' identity, or the Docker
+        stack's S3 and Glue API (dummy keys, which LocalStack does not check)."""
+        if self.target == "embedded":
+            from stedi.targets.embedded_stack import Stack
 
-        port = int(self.endpoint.rsplit(":", 1)[1])
-        return Stack(home=Path(self.home), port=port, pid=0, keys=self.keys())
+            port = int(self.s3_endpoint.rsplit(":", 1)[1])
+            return Stack(home=Path(self.home), port=port, pid=0, keys=self.keys())
+        return Endpoints(self.s3_endpoint, self.glue_endpoint, self.region)
 
     def started_marker(self) -> Path:
         return Path(self.scratch) / "started"
@@ -76,6 +84,29 @@ class Session:
         outcome = {"reads": self.reads, "writes": self.writes, "notes": self.notes, "started": self.started,
                    "seconds": round(time.time() - self.started, 1), **extra}
         self.result_path().write_text(json.dumps(outcome, indent=1))
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """The Docker stack's services as its Spark container reaches them."""
+
+    s3: str
+    glue: str
+    region: str
+
+    def client(self, service: str):
+        import os
+
+        import boto3
+        from botocore.config import Config
+
+        config = Config(s3={"addressing_style": "path"}) if service == "s3" else None
+        return boto3.client(service, endpoint_url=self.glue if service == "glue" else self.s3, region_name=self.region,
+                            aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+                            aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"), config=config)
+
+    def s3_client(self):
+        return self.client("s3")
 
 
 _current: Session | None = None

@@ -112,13 +112,12 @@ def revoke(admin, jobs_user: str) -> None:
 # ------------------------------------------------------------------ stedi land
 
 
-def land(admin, directory: Path, destination: str, say) -> list[str]:
-    """Upload every file under `directory` to `destination` (s3://bucket/prefix/), relative paths
-    kept, the bucket created on first use; returns the keys written."""
+def land(client, directory: Path, destination: str, say) -> list[str]:
+    """Upload every file under `directory` to `destination` (s3://bucket/prefix/) with the stack's
+    administrator's S3 client, relative paths kept, the bucket created on first use; returns the keys."""
     if not directory.is_dir():
         raise FileNotFoundError(f"{directory} is not a directory")
     bucket, prefix = s3.split(s3.folder(destination))
-    client = admin.s3_client()
     ensure_bucket(client, bucket, say)
     files = sorted(p for p in directory.rglob("*") if p.is_file() and not s3.hidden(p.name))
     if not files:
