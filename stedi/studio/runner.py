@@ -60,10 +60,11 @@ def split_command_line(words: list[str]) -> tuple[list[Path], list[str]]:
 
 
 def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool = False,
-        target: str = "embedded") -> list[dict]:
+        target: str = "embedded", capture: bool = False) -> list[dict]:
     """Run the scripts in turn in one process (one JVM), each as its own Glue job run, stopping at
     the first that fails (or, `keep_going`, running every one), on the embedded stack or in the
-    Docker stack's Spark; returns their records (what each read and wrote, its error if it failed)."""
+    Docker stack's Spark; returns their records (what each read and wrote, its error if it failed).
+    With `capture`, what the process printed is kept in each record ("output") instead of shown."""
     if not scripts:
         raise ValueError("name the Glue script to run: stedi glue run SCRIPT [--JOB_NAME NAME] [--KEY VALUE ...]")
     for script in scripts:
@@ -76,7 +77,7 @@ def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool
                          "on AWS, make the script a Glue job")
     with runlock.hold(settings.state_home(), "stedi glue run", wait_seconds=runlock.default_wait(), progress=progress):
         run_on = _run_embedded if target == "embedded" else _run_docker
-        records = [r for r in run_on(scripts, arguments, progress, keep_going) if r is not None]
+        records = [r for r in run_on(scripts, arguments, progress, keep_going, capture) if r is not None]
         for record in records:
             _remember({**record, "target": target})
     return records
@@ -85,7 +86,8 @@ def run(scripts: list[Path], arguments: list[str], progress, *, keep_going: bool
 TARGETS = ("embedded", "docker")
 
 
-def _run_embedded(scripts: list[Path], arguments: list[str], progress, keep_going: bool) -> list[dict | None]:
+def _run_embedded(scripts: list[Path], arguments: list[str], progress, keep_going: bool,
+                  capture: bool) -> list[dict | None]:
     """In a process of this machine, under the Glue jobs' identity and what the scripts name."""
     from stedi.lakehouse.job_policy import local_config
     from stedi.runtime.spark import submit_arguments
@@ -116,11 +118,11 @@ def _run_embedded(scripts: list[Path], arguments: list[str], progress, keep_goin
     environment.pop("AWS_SESSION_TOKEN", None)
     environment.pop("AWS_PROFILE", None)
     try:
-        code = subprocess.run([sys.executable, "-m", "stedi.studio.bootstrap", str(scratch / "plan.json")],
-                              env=environment, stdin=subprocess.DEVNULL).returncode
+        done = subprocess.run([sys.executable, "-m", "stedi.studio.bootstrap", str(scratch / "plan.json")],
+                              env=environment, stdin=subprocess.DEVNULL, capture_output=capture, text=True)
     finally:
         workspace.revoke(admin, user)
-    records = [_record(session, script, argv, code, _local_file) for session, script, argv in sessions]
+    records = [_record(session, script, argv, done, _local_file) for session, script, argv in sessions]
     shutil.rmtree(scratch, ignore_errors=True)
     return records
 
@@ -131,7 +133,8 @@ CONTAINER_SCRATCH = "/tmp/stedi-glue"
 CONTAINER_LAYER = "/opt/stedi/stedi/studio/layer"
 
 
-def _run_docker(scripts: list[Path], arguments: list[str], progress, keep_going: bool) -> list[dict | None]:
+def _run_docker(scripts: list[Path], arguments: list[str], progress, keep_going: bool,
+                capture: bool) -> list[dict | None]:
     """In the Docker stack's `spark` container, its tasks on the workers: the scripts, their
     sessions and plan are sent in, the results read back. LocalStack checks no key: no grant."""
     import io
@@ -168,15 +171,15 @@ def _run_docker(scripts: list[Path], arguments: list[str], progress, keep_going:
                    "AWS_REGION": lakehouse().region, "AWS_DEFAULT_REGION": lakehouse().region,
                    "AWS_ENDPOINT_URL_S3": where["s3_endpoint"], "AWS_ENDPOINT_URL_GLUE": where["glue_endpoint"]}
     options = [x for name, value in environment.items() for x in ("-e", f"{name}={value}")]
-    code = subprocess.run(compose.compose_command("exec", "-T", *options, "spark", "python", "-m",
+    done = subprocess.run(compose.compose_command("exec", "-T", *options, "spark", "python", "-m",
                                                   "stedi.studio.bootstrap", str(scratch / "plan.json")),
-                          stdin=subprocess.DEVNULL).returncode
+                          stdin=subprocess.DEVNULL, capture_output=capture, text=True)
 
     def container_file(path: Path) -> str | None:
         found = _exec(compose, ["sh", "-c", f"cat {path} 2>/dev/null || true"])
         return found or None
 
-    records = [_record(session, script, argv, code, container_file) for session, script, argv in sessions]
+    records = [_record(session, script, argv, done, container_file) for session, script, argv in sessions]
     _exec(compose, ["rm", "-rf", str(scratch)])
     return records
 
@@ -234,9 +237,10 @@ def _local_file(path: Path) -> str | None:
         return None
 
 
-def _record(session: Session, script: Path, arguments: list[str], code: int, read) -> dict | None:
+def _record(session: Session, script: Path, arguments: list[str], done, read) -> dict | None:
     """What a script's run left in its result file (`read` gives a file's text, or None); None for a
     script that never started (one before it failed), an error for one that ended before it reported."""
+    code = done.returncode
     try:
         result = json.loads(read(session.result_path()) or "")
     except ValueError:
@@ -244,10 +248,11 @@ def _record(session: Session, script: Path, arguments: list[str], code: int, rea
             return None
         result = {"reads": [], "writes": [], "notes": [], "exit_code": code or 1,
                   "error": f"the scripts' process ended with status {code} before this one reported"}
+    captured = {"output": (done.stdout or "") + (done.stderr or "")} if done.stdout is not None else {}
     return {
         "job": session.job_name, "run_id": session.run_id, "script": str(script), "arguments": arguments,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(result.get("started", session.started))),
-        "seconds": result.get("seconds"), **result,
+        "seconds": result.get("seconds"), **result, **captured,
     }
 
 
@@ -260,6 +265,7 @@ def runs(home: Path | None = None) -> list[dict]:
 
 
 def _remember(record: dict) -> None:
+    record = {k: v for k, v in record.items() if k != "output"}  # the record of a run, not its transcript
     kept = [*runs(), record][-KEEP_RUNS:]
     target = glue_home() / RUNS_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
