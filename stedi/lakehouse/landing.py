@@ -106,6 +106,27 @@ def _save_digests(path: Path | None, copies) -> None:
     path.write_text(json.dumps(entries))
 
 
+def ensure_bucket(admin_s3, bucket: str, say=None) -> bool:
+    """The bucket exists (created by the administrator if not); returns whether it was created."""
+    try:
+        admin_s3.head_bucket(Bucket=bucket)
+        return False
+    except admin_s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+            raise
+    admin_s3.create_bucket(Bucket=bucket)
+    if say:
+        say(f"created bucket s3://{bucket} (first use)")
+    return True
+
+
+def hidden(key: str) -> bool:
+    """Hadoop's readers, and so Athena and Glue, skip files whose name starts with `_` or `.`
+    (`_SUCCESS`, `.crc`): they are not data."""
+    name = key.rstrip("/").rsplit("/", 1)[-1]
+    return name.startswith(("_", "."))
+
+
 def objects(s3_client, bucket: str, prefix: str) -> dict[str, str]:
     """Key -> ETag (without quotes) of every object under the prefix."""
     pages = s3_client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)

@@ -183,6 +183,7 @@ def create_table(stack, statement, home: Path | None, say) -> str:
     from sqlglot import exp
 
     from stedi.lakehouse.glue_tables import claim
+    from stedi.lakehouse.landing import ensure_bucket
 
     target = statement.this.this if isinstance(statement.this, exp.Schema) else statement.this
     database = (target.db or _default_database()).lower()
@@ -202,7 +203,7 @@ def create_table(stack, statement, home: Path | None, say) -> str:
         raise QueryError(f"Database does not exist: {database} (CREATE DATABASE {database} first)") from None
     location = table["StorageDescriptor"].get("Location", "")
     if location.startswith("s3://"):
-        _ensure_bucket(stack.client("s3"), location.removeprefix("s3://").split("/", 1)[0], say)
+        ensure_bucket(stack.client("s3"), location.removeprefix("s3://").split("/", 1)[0], say)
     existing = claim(glue, database, name, home, say or (lambda message: None), by="this DDL") if home else \
         _existing(glue, database, name)
     if existing is not None:
@@ -308,15 +309,6 @@ def _stored_as(prop, descriptor: dict) -> None:
     descriptor["InputFormat"], descriptor["OutputFormat"] = input_format, output_format
     if descriptor["SerdeInfo"]["SerializationLibrary"] == LAZY_SIMPLE or name != "TEXTFILE":
         descriptor["SerdeInfo"]["SerializationLibrary"] = library
-
-
-def _ensure_bucket(s3, bucket: str, say) -> None:
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except s3.exceptions.ClientError:
-        s3.create_bucket(Bucket=bucket)
-        if say:
-            say(f"created bucket s3://{bucket} (first use)")
 
 
 def drop_table(stack, statement, home: Path | None, say) -> str:

@@ -227,18 +227,16 @@ class DuckDBEngine:
         """The data files Athena reads for a Hive table: every one under its location (or under its
         registered partitions' locations), hidden ones (`_SUCCESS`, `.crc`) skipped; snappy ones
         decompressed into this engine's scratch directory first."""
+        from stedi.lakehouse.landing import hidden, objects
+
         locations = [relation.location] if not relation.partition_keys else self._partition_locations(relation)
         client = self.stack.client("s3")
         found = []
         for location in locations:
             bucket, _, prefix = location.removeprefix("s3://").partition("/")
             prefix = prefix if prefix.endswith("/") or not prefix else prefix + "/"
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                for item in page.get("Contents", []):
-                    name = item["Key"].rsplit("/", 1)[-1]
-                    if item["Key"].endswith("/") or name.startswith(("_", ".")):
-                        continue
-                    found.append((bucket, item["Key"]))
+            found += [(bucket, key) for key in objects(client, bucket, prefix)
+                      if not key.endswith("/") and not hidden(key)]
         return [self._readable(client, bucket, key) for bucket, key in sorted(found)]
 
     def _partition_locations(self, relation: Relation) -> list[str]:

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from stedi.lakehouse.landing import hidden
+
 SCHEMES = ("s3://", "s3a://", "s3n://")
 
 
@@ -48,12 +50,6 @@ def split(uri: str) -> tuple[str, str]:
 def folder(uri: str) -> str:
     """A path as the prefix of a folder: `s3://b/x` -> `s3://b/x/`."""
     return uri if uri.endswith("/") else uri + "/"
-
-
-def hidden(key: str) -> bool:
-    """Hadoop's readers skip files whose name starts with `_` or `.` (_SUCCESS, .crc)."""
-    name = key.rstrip("/").rsplit("/", 1)[-1]
-    return name.startswith(("_", "."))
 
 
 def listing(client, uri: str, *, recurse: bool, exclusions: list[str] | None = None) -> list[S3Object]:

@@ -1,7 +1,7 @@
 """A learner's buckets, databases and tables on the stack, beside the pipeline's own.
 
 - **Buckets on first use.** A bucket named by `stedi land`, by a script or by Athena DDL is created
-  (by the stack's administrator) when it is missing, so nobody renames anything.
+  (by the stack's administrator, `landing.ensure_bucket`) when it is missing, so nobody renames anything.
 - **What a script may touch.** A script runs under the Glue jobs' identity and its least-privilege
   policy, as the pipeline's jobs do, plus one more inline policy for the length of the run: the
   S3 prefixes the script names (its `s3://` literals and arguments, and the locations of the tables
@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from stedi.lakehouse.job_policy import CATALOG_ACTIONS
+from stedi.lakehouse.landing import ensure_bucket
 from stedi.studio import s3
 from stedi.tables import lakehouse
 
@@ -33,20 +34,6 @@ def named_paths(text: str) -> list[str]:
 
 def named_databases(text: str) -> list[str]:
     return sorted(set(DATABASE.findall(text)))
-
-
-def ensure_bucket(admin_s3, bucket: str, say=None) -> bool:
-    """The bucket exists (created by the administrator if not); returns whether it was created."""
-    try:
-        admin_s3.head_bucket(Bucket=bucket)
-        return False
-    except admin_s3.exceptions.ClientError as error:
-        if error.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
-            raise
-    admin_s3.create_bucket(Bucket=bucket)
-    if say:
-        say(f"created bucket s3://{bucket} (first use)")
-    return True
 
 
 def table_locations(admin_glue, databases: list[str]) -> list[str]:

@@ -205,10 +205,25 @@ def open_run(request, progress, spark=None):
 
     params = JobParams.from_settings(request.policy)
     runtime = container_runtime("stedi-pipeline", params, gates=request.gates, spark=spark, progress=progress)
+    _reclaim(runtime.spark, progress)
     context = runtime.spark.sparkContext
     executors = _wait_for_executors(context)
     progress(f"Spark {context.version} driver in the container, master {context.master}, {executors} executors")
     yield runtime
+
+
+def _reclaim(spark, progress) -> None:
+    """Tables of Glue Studio scripts run in this container (`stedi glue run --target docker`) may have
+    taken the pipeline's names: it takes them back, as on the embedded stack."""
+    import boto3
+
+    from stedi.lakehouse.glue_tables import reclaim
+    from stedi.runtime import settings
+
+    conf = CatalogConf.from_conf(_session_getter(spark))
+    glue = boto3.client("glue", endpoint_url=conf.uri, aws_access_key_id=conf.access_key,
+                        aws_secret_access_key=conf.secret_key, region_name=conf.region)
+    reclaim(glue, settings.state_home(), progress)
 
 
 def _wait_for_executors(context, timeout: float = 60) -> int:

@@ -246,6 +246,27 @@ def test_a_job_script_runs_alone_under_spark_submit_in_the_container(runs, start
     assert "target: docker (chosen with STEDI_TARGET=docker)" in completed.stdout + completed.stderr
 
 
+def test_a_glue_studio_script_runs_unchanged_on_the_stacks_spark(runs, starter_data, tmp_path):
+    """`stedi glue run --target docker`: a learner's Studio job in the spark container, its tasks on
+    the workers; the stack's Trino counts what it wrote; the pipeline's next run takes its name back."""
+    from stedi.studio import runner, workspace
+
+    workspace.land(compose.s3_client(), starter_data, "s3://stedi-studio-lake/", lambda line: None)
+    job = PROJECT_ROOT / "tests" / "glue_studio" / "jobs" / "customer_landing_to_trusted.py"
+    (record,) = runner.run([job], [], lambda line: None, target="docker", capture=True)
+    assert not record.get("error") and [w["rows"] for w in record["writes"]] == [482], record.get("error")
+    assert "Filter ShareWithResearch_node1764151264530: kept 482 of 956 records" in record["output"]
+    on_trino = TrinoEngine(compose.trino_connection())
+    assert on_trino.run("SELECT count(*) FROM stedi.customer_trusted").rows == [(482,)]
+    table = compose.glue_client().get_table(DatabaseName="stedi", Name="customer_trusted")["Table"]
+    assert table["Parameters"]["CreatedByJob"] == "customer_landing_to_trusted"
+    summary = tmp_path / "summary.json"
+    _make("pipeline", "TARGET=docker", f"LANDING={starter_data}", "POLICY=rubric", f"SUMMARY={summary}")
+    assert json.loads(summary.read_text())["tables"]["customer_trusted"] == 482
+    table = compose.glue_client().get_table(DatabaseName="stedi", Name="customer_trusted")["Table"]
+    assert table["Parameters"]["table_type"].upper() == "ICEBERG"
+
+
 def test_make_smoke_checks_every_path(runs):
     completed = _make("smoke")
     lines = [line for line in completed.stdout.splitlines() if line.startswith("ok  ")]

@@ -25,6 +25,7 @@ from stedi import pipeline
 from stedi.lakehouse import glue_tables
 from stedi.query.cli_handler import add_query_parser
 from stedi.query.duckdb_engine import DuckDBEngine
+from stedi.query.errors import QueryError
 from stedi.query.trino_engine import TrinoEngine
 from stedi.studio import runner, workspace
 from stedi.tables import lakehouse
@@ -113,6 +114,12 @@ def test_the_five_studio_jobs_give_the_published_counts(engines):
     for engine in engines.values():
         counts = {name: engine.run(f"SELECT count(*) FROM stedi.{name}").rows[0][0] for name in PUBLISHED}
         assert counts == PUBLISHED
+
+
+def test_what_athena_rejects_is_rejected_on_both_engines(engines):
+    for engine in engines.values():
+        with pytest.raises(QueryError, match="line 1:8: Unknown type: string|Unknown type: string .* line 1, column 8"):
+            engine.run("SELECT CAST(email AS string) FROM stedi.customer_trusted")
 
 
 def test_the_learners_athena_ddl_runs_unchanged_and_shows_as_athena_prints_it(corpus):
