@@ -11,9 +11,6 @@ Trino, an IAM refusal, and that the pipeline's next run takes its table names ba
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
 import json
 import tomllib
 from collections import defaultdict
@@ -23,7 +20,6 @@ import pytest
 
 from stedi import pipeline
 from stedi.lakehouse import glue_tables
-from stedi.query.cli_handler import add_query_parser
 from stedi.query.duckdb_engine import DuckDBEngine
 from stedi.query.errors import QueryError
 from stedi.query.trino_engine import TrinoEngine
@@ -32,6 +28,7 @@ from stedi.tables import lakehouse
 from stedi.targets import embedded_stack as stack
 from stedi.targets.embedded import EmbeddedTarget
 from tests.conftest import PROJECT_ROOT
+from tests.integration.test_query import query
 
 pytestmark = pytest.mark.e2e
 
@@ -40,17 +37,6 @@ EXPECTED = tomllib.loads((CORPUS / "expected.toml").read_text())
 SCRIPTS = [(run["name"], index, entry) for run in EXPECTED["run"] for index, entry in enumerate(run["script"])]
 PUBLISHED = {"customer_trusted": 482, "accelerometer_trusted": 40981, "customers_curated": 482,
              "step_trainer_trusted": 14460, "machine_learning_curated": 43681}
-
-
-def query(*argv: str) -> str:
-    """`stedi query ARGV...` through its own parser and handler on the embedded target; its stdout."""
-    parser = argparse.ArgumentParser(prog="stedi")
-    add_query_parser(parser.add_subparsers())
-    args = parser.parse_args(["query", *argv])
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert args.handler(args, EmbeddedTarget()) == 0
-    return out.getvalue()
 
 
 def glue_run(scripts: list[Path], arguments: list[str], keep_going: bool = False) -> list[dict]:
