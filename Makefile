@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars keys pipeline report glue-run land bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -44,6 +44,10 @@ glue-run: $(STAMP) ## run AWS Glue (Studio) scripts unchanged on the embedded st
 land: $(STAMP) ## upload a directory to the embedded stack's S3, the bucket made on first use (DIR=my-data TO=s3://my-bucket/)
 	@test -n "$(DIR)" -a -n "$(TO)" || { echo 'make land DIR=my-data TO=s3://my-bucket/prefix/' >&2; exit 2; }
 	$(BIN)/stedi land '$(DIR)' '$(TO)'
+
+forget: $(STAMP) ## erase people from every table, snapshot and object, then prove it (EMAIL=a@b.com or FILE=emails.txt; VERIFY=1 only proves)
+	@test -n "$(EMAIL)$(FILE)" || { echo 'make forget EMAIL=person@example.com (or FILE=emails.txt, one a line) [VERIFY=1]' >&2; exit 2; }
+	$(BIN)/stedi forget $(if $(EMAIL),--email '$(EMAIL)') $(if $(FILE),--file '$(FILE)') $(if $(VERIFY),--verify)
 
 bench: $(STAMP) ## the pipeline (Spark's Iceberg catalog, the pyiceberg bridge) against DuckDB at 1x/10x/100x: build/bench/ (RUNS=3 SCALES=1x,10x,100x)
 	$(BIN)/python -m stedi.tools.bench scale --runs $(or $(RUNS),3) --scales $(SCALES)

@@ -1,4 +1,4 @@
-"""Anonymization: no direct identifier reaches a curated table.
+"""Anonymization: no direct identifier reaches a curated table (nor the erasures table).
 
 Checked on the data, not on the declaration (a declaration can be wrong):
 - no column carries the name of an identifier declared anywhere (`pii` columns: email,
@@ -23,7 +23,7 @@ HMAC_HEX = r"^[0-9a-f]{64}$"
 
 def suites(audit: Audit) -> list[Suite]:
     table, house = audit.table, audit.house
-    if table.zone != "curated":
+    if table.zone not in ("curated", "privacy"):
         return []
     identifiers = sorted({c.name for t in house.tables.values() for c in t.columns if c.pii})
     on_table = []

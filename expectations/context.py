@@ -63,6 +63,7 @@ class Audit:
     # share of them, and the expected count when the data set is a recognized one.
     landing_records: int | None = None
     quarantined: int = 0
+    suppressed: int = 0  # erased people's records, dropped at the door (stedi/privacy/)
     expected_rows: int | None = None
 
     @property

@@ -15,6 +15,9 @@ The map, from the top down (each part imports only what is below it; tests/unit/
     cli.py         the `stedi` command
     tools/         benchmarks (make bench) and the DuckDB baseline
     aws/           promotion to AWS: deploy, run, destroy (make deploy, make run-aws)
+    privacy/       `stedi forget`: erasure from every copy, and its proof; lower down, what a
+                   run does for privacy (runs.py, beside pipeline.py) and the erasure register and
+                   suppression list the intake drops erased people with (below lakehouse/)
     report/        the run report: lineage, row funnel, quarantine, consent, sensor data, history
     query/         `stedi query`: Athena SQL on DuckDB, or as written on Trino (native or Docker)
     studio/        `stedi glue run`: AWS Glue (Studio) scripts unchanged, on a local awsglue layer

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 def _is_user_error(error: Exception) -> bool:
     from stedi.datasets.udacity import FetchError
     from stedi.lakehouse.landing import LandingError
+    from stedi.privacy.register import RegisterUnreadable
     from stedi.runtime.access import PolicyDenied
     from stedi.runtime.jdk import NoJdk
     from stedi.runtime.jvm import JarMismatch, JarsUnavailable
@@ -64,7 +65,7 @@ def _is_user_error(error: Exception) -> bool:
     from stedi.targets.trino_server import TrinoError
 
     known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable,
-             TrinoError, NoJdk, JarsUnavailable, JarMismatch, PolicyDenied)
+             TrinoError, NoJdk, JarsUnavailable, JarMismatch, PolicyDenied, RegisterUnreadable)
     return isinstance(error, (*known, FileNotFoundError, ValueError))
 
 
@@ -157,6 +158,10 @@ def _parser() -> argparse.ArgumentParser:
     land.add_argument("directory", type=Path)
     land.add_argument("destination", help="s3://BUCKET/PREFIX/")
     land.set_defaults(handler=_land)
+
+    from stedi.privacy.cli import add_forget_parser
+
+    _targeted(add_forget_parser(commands))
 
     from stedi.query.cli_handler import add_query_parser
 
@@ -356,13 +361,13 @@ def _print_tables(summary: dict) -> None:
         print()
         print(table(rows, ("table", "zone", "rows")))
     landed = [
-        (name, n["files"], n["records"], n["accepted"], n["quarantined"])
+        (name, n["files"], n["records"], n["accepted"], n["quarantined"], n.get("suppressed", 0))
         for name, n in summary.get("landing", {}).items()
         if "records" in n
     ]
     if landed:
         print()
-        print(table(landed, ("landing table", "files", "records", "accepted", "quarantined")))
+        print(table(landed, ("landing table", "files", "records", "accepted", "quarantined", "suppressed")))
     if "cross_customer_pairs" in summary:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
 

@@ -19,6 +19,7 @@ from stedi.gates import flow
 from stedi.gates.gate import Gate
 from stedi.intake import quarantine
 from stedi.job import Job
+from stedi.privacy import runs as privacy
 from stedi.runtime import settings
 from stedi.runtime.access import named_denials
 from stedi.runtime.params import JobParams, RunRequest
@@ -87,6 +88,8 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
     }
     with named_denials("the landing step"):
         _land(io, house, summary, progress, gate, max_quarantine)
+        privacy.after_intake(io, house, summary, gate, progress)
+    consents = privacy.consents(io, house, params.pseudonym_key)
     for job in jobs():
         progress(f"job  {job.name} ...")
         result = job.run(io, params, gate)
@@ -100,6 +103,7 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
         # A job's other figures are the run's too (cross_customer_pairs); why it dropped rows is its own.
         summary.update({k: v for k, v in result.metrics.items() if k != "dropped"})
         progress(f"job  {job.name}: {result.rows:,} rows -> {house.namespace}.{result.output} ({result.seconds:.1f}s)")
+    privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
     if gate:
         summary["gates"] = _gate_summary(gate, progress)
     summary["seconds"] = round(time.perf_counter() - started, 2)
@@ -110,12 +114,15 @@ def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine:
     """Every source read through the intake, then its accepted records and its quarantine published."""
     intakes = _intake(io, house, progress)
     quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
+    privacy.before_publishing(io, intakes, gate, progress)
     for table, intake in intakes.items():
         step = time.perf_counter()
-        facts = {"landing_records": intake.records, "quarantined": intake.quarantined.num_rows}
-        landed = flow.publish(io, table, intake.accepted, gate, **facts)
+        landed = flow.publish(io, table, intake.accepted, gate, **quarantine.gate_facts(intake))
         flow.publish(io, house.quarantine_of(table), intake.quarantined, gate)
-        summary["landing"][table.name] = {**quarantine.summary(intake), "rows": landed.rows}
+        summary["landing"][table.name] = {
+            **privacy.account(quarantine.summary(intake), io.suppression.withheld.get(table.name, 0)),
+            "rows": landed.rows,
+        }
         summary["quarantine"][house.quarantine_of(table).name] = intake.quarantined.num_rows
         _record(summary, table.name, landed.rows, landed.snapshot_id)
         progress(

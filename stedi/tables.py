@@ -25,6 +25,7 @@ class Column:
     pii: bool = False
     required: bool = False
     pseudonym_of: str | None = None
+    identifies: str | None = None  # whom the value points at: "email" (a person) or "serialNumber" (a device)
     epoch_ms: bool = False  # an instant in epoch milliseconds
     zero_is_unset: bool = False  # 0 means "never given" rather than 1970
     min: float | None = None
@@ -58,6 +59,15 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def table_properties(self) -> dict[str, str]:
+        """The Iceberg table properties every writer creates the table with. A column that points
+        at a person (`pii`, `identifies`, `pseudonym_of`) keeps value counts only in Iceberg's
+        manifests, never lower and upper bounds: a bound is a copy of someone's value that outlives
+        their rows (a deleted file's entry keeps it), and erasure must reach every copy."""
+        private = [c.name for c in self.columns if c.pii or c.identifies or c.pseudonym_of]
+        return {"format-version": "2", **{f"write.metadata.metrics.column.{name}": "counts" for name in private}}
 
     @property
     def pii_columns(self) -> list[str]:
@@ -115,6 +125,8 @@ class Lakehouse:
     # Per landing table, the table of its records that could not be accepted (`[quarantine]`).
     quarantines: dict[str, Table] = field(default_factory=dict)
     quarantine_max_share: float = 0.05
+    # The suppression list of erased people (`[erasures]`), None where the declaration has none.
+    erasures: Table | None = None
 
     def table(self, name: str) -> Table:
         try:
@@ -124,8 +136,9 @@ class Lakehouse:
 
     @property
     def queryable(self) -> dict[str, Table]:
-        """Every table in the catalog: the declared ones and their sources' quarantines."""
-        return {**self.tables, **{q.name: q for q in self.quarantines.values()}}
+        """Every table in the catalog: the declared ones, their sources' quarantines and the erasures."""
+        extra = {self.erasures.name: self.erasures} if self.erasures else {}
+        return {**self.tables, **{q.name: q for q in self.quarantines.values()}, **extra}
 
     @property
     def iceberg_tables(self) -> dict[str, Table]:
@@ -189,7 +202,14 @@ def parse(text: str) -> Lakehouse:
         tables=tables,
         quarantines={t.name: _quarantine(t, spec) for t in tables.values() if t.zone == "landing"},
         quarantine_max_share=float(spec["max_share"]),
+        erasures=_erasures(doc["erasures"]) if "erasures" in doc else None,
         **doc["lakehouse"],
+    )
+
+
+def _erasures(spec: dict) -> Table:
+    return Table(
+        name=spec["name"], zone=spec["zone"], columns=_columns(spec["columns"]), description=spec["description"]
     )
 
 

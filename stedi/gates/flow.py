@@ -30,3 +30,20 @@ def publish(io: TableIO, table: Table, rows: Any, gate=None, **facts: Any) -> Wr
         io.discard(staged)
         raise
     return io.publish(staged)
+
+
+def remove(io: TableIO, table: Table, where: str, gate=None) -> tuple[Written, int]:
+    """Delete the rows matching the SQL predicate `where` the same way: staged, checked,
+    published; returns what was published and how many rows went. Nothing to delete, no commit.
+    Only an adapter with row-level deletes can (spark_io.SparkCatalogIO: erasure needs Spark)."""
+    staged, gone = io.stage_delete(table, where)
+    if not gone:
+        io.discard(staged)
+        return Written(staged.rows, None), 0
+    if gate is not None:
+        try:
+            gate.check(table, io.staged_rows(staged))
+        except BaseException:
+            io.discard(staged)
+            raise
+    return io.publish(staged), gone

@@ -198,7 +198,9 @@ class Gate:
 
     # -- what the gate flow (stedi/gates/flow.py) calls between staging and publishing
 
-    def check(self, table: Table, staged: Any, *, landing_records: int | None = None, quarantined: int = 0) -> Outcome:
+    def check(
+        self, table: Table, staged: Any, *, landing_records: int | None = None, quarantined: int = 0, suppressed: int = 0
+    ) -> Outcome:
         import expectations
         from expectations.context import Audit
 
@@ -216,6 +218,7 @@ class Gate:
             now_ms=int(time.time() * 1000),
             landing_records=landing_records,
             quarantined=quarantined,
+            suppressed=suppressed,
             expected_rows=self.expected_rows.get(table.name),
         )
         suites = expectations.suites(audit)

@@ -66,10 +66,7 @@ def verify(
     for table in house.tables.values():
         if table in intakes:  # a landing table is its files' accepted records
             intake = intakes[table]
-            rows, facts = (
-                intake.accepted,
-                {"landing_records": intake.records, "quarantined": intake.quarantined.num_rows},
-            )
+            rows, facts = intake.accepted, quarantine.gate_facts(intake)
         else:
             rows, facts = io.read_published(table.name), {}
         try:

@@ -101,7 +101,8 @@ _FIRST_NON_WHITESPACE = re.compile(rb"[^ \t\r\n]")
 @dataclass(frozen=True)
 class Intake:
     """One source's landing files as rows; `records` counts what the files hold, so a record that
-    is neither accepted nor quarantined cannot go unnoticed (construction fails)."""
+    is neither accepted, quarantined nor suppressed cannot go unnoticed (construction fails).
+    Suppressed records are erased people's (stedi/privacy/suppression.py), dropped at the door."""
 
     accepted: pa.Table
     quarantined: pa.Table
@@ -109,12 +110,13 @@ class Intake:
     records: int
     duplicates: int
     notes: tuple[str, ...] = ()
+    suppressed: int = 0
 
     def __post_init__(self):
-        if self.records != self.accepted.num_rows + self.quarantined.num_rows:
+        if self.records != self.accepted.num_rows + self.quarantined.num_rows + self.suppressed:
             raise AssertionError(
                 f"{self.records} records but {self.accepted.num_rows} accepted + "
-                f"{self.quarantined.num_rows} quarantined: a record went missing"
+                f"{self.quarantined.num_rows} quarantined + {self.suppressed} suppressed: a record went missing"
             )
 
 

@@ -76,14 +76,25 @@ def reasons(intake: Intake, top: int = TOP_REASONS) -> list[tuple[str, int, str]
 
 
 def summary(intake: Intake) -> dict:
-    """The run summary's account of one source: records in files = accepted + quarantined."""
+    """The run summary's account of one source: records in files = accepted + quarantined + suppressed."""
     return {
         "files": intake.files,
         "records": intake.records,
         "accepted": intake.accepted.num_rows,
         "quarantined": intake.quarantined.num_rows,
+        "suppressed": intake.suppressed,
         "duplicates": intake.duplicates,
         "notes": list(intake.notes),
+    }
+
+
+def gate_facts(intake: Intake) -> dict:
+    """What a landing table's gate must know beyond its rows: how many records its files hold and
+    how many of them were set aside (expectations/reconciliation.py)."""
+    return {
+        "landing_records": intake.records,
+        "quarantined": intake.quarantined.num_rows,
+        "suppressed": intake.suppressed,
     }
 
 

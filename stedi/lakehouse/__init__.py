@@ -63,6 +63,14 @@ class TableIO(Protocol):
         """Publish without staging: only for measuring what the gates cost (`make bench-gates`)."""
 
 
+def read_intake(table: Table, files, suppression) -> Intake:
+    """A landing table's records through the intake, erased people's dropped at the door (both
+    adapters read landing files so; `suppression` is the run's, stedi/privacy/suppression.py)."""
+    from stedi.intake import read_source
+
+    return suppression.apply(table, read_source(table, files))
+
+
 def spark_frame(spark, table: Table, arrow):
     """Arrow rows as a Spark frame with the table's declared schema (both adapters hand rows over so).
 

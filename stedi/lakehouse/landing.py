@@ -2,7 +2,9 @@
 
 A landing directory mirrors the S3 layout (`customer/landing/*.json`, ...). Uploading
 replaces what the landing prefixes held before, so a re-run with another directory never
-mixes two data sets; the files themselves are copied byte for byte and never modified.
+mixes two data sets; the files themselves are copied byte for byte and never modified, with one
+exception: the records of erased people (stedi/privacy/) are withheld, so they never reach the
+bucket again, and a file that held some lands without them (the upload says how many).
 """
 
 from __future__ import annotations
@@ -57,7 +59,12 @@ class LocalCopy:
 
 
 def upload(
-    directory: Path, s3_client, progress=None, house: Lakehouse | None = None, digests: Path | None = None
+    directory: Path,
+    s3_client,
+    progress=None,
+    house: Lakehouse | None = None,
+    digests: Path | None = None,
+    suppression=None,
 ) -> dict[str, LocalCopy]:
     """Make the landing prefixes hold exactly the directory's files; returns the local copy of each key.
 
@@ -65,9 +72,13 @@ def upload(
     is put in one part) is not sent again, so a re-run on the same data skips the emulator's
     slowest path. Objects that are not in the directory are deleted. `digests` keeps each
     file's MD5 by path, size and modification time, so an unchanged file is not even read.
+    With a non-empty `suppression` (stedi/privacy/suppression.py) every file is checked for
+    erased people's records once per state of the erasure register (remembered beside `digests`),
+    and what it finds is counted in `suppression.withheld`, by table.
     """
     house = house or lakehouse()
     known = _load_digests(digests)
+    clean = _Clean(digests, suppression)
     copies: dict[str, LocalCopy] = {}
     for name, files in landing_files(directory, house).items():
         prefix = house.landing_prefix(house.table(name))
@@ -75,20 +86,63 @@ def upload(
         keep = {prefix + f.name: f for f in files}
         for key in present.keys() - keep.keys():
             s3_client.delete_object(Bucket=house.bucket, Key=key)
-        sent = 0
+        sent = withheld = 0
         for key, path in keep.items():
             stat = path.stat()
             md5 = known.get(str(path.resolve()), {}).get(f"{stat.st_size}:{stat.st_mtime_ns}")
             data = None if md5 else path.read_bytes()
+            if not clean.known(path):
+                data = data if data is not None else path.read_bytes()
+                scrubbed, gone = suppression.scrub(data)
+                if gone:  # the object is the file without them: no local copy stands for it
+                    withheld += gone
+                    if present.get(key) != hashlib.md5(scrubbed).hexdigest():
+                        s3_client.put_object(Bucket=house.bucket, Key=key, Body=scrubbed)
+                        sent += 1
+                    continue
+                clean.add(path)
             copies[key] = LocalCopy(path, md5 or hashlib.md5(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
             if present.get(key) != copies[key].md5:
                 s3_client.put_object(Bucket=house.bucket, Key=key, Body=data if data is not None else path.read_bytes())
                 sent += 1
+        if withheld:
+            suppression.withheld[name] = suppression.withheld.get(name, 0) + withheld
         if progress:
             unchanged = f", {len(files) - sent} unchanged" if sent < len(files) else ""
-            progress(f"uploaded {sent} files to s3://{house.bucket}/{prefix}{unchanged}")
+            erased = f", {withheld:,} records of erased people withheld" if withheld else ""
+            progress(f"uploaded {sent} files to s3://{house.bucket}/{prefix}{unchanged}{erased}")
     _save_digests(digests, copies.values())
+    clean.save()
     return copies
+
+
+class _Clean:
+    """Files known to hold no erased person's record under the register's current state, so an
+    unchanged file is not read again to find out (kept beside the upload digests)."""
+
+    def __init__(self, digests: Path | None, suppression):
+        self.suppression = suppression
+        self.path = digests.with_name("landing-clean.json") if digests else None
+        self.stamp = suppression.fingerprint() if suppression else ""
+        try:
+            saved = json.loads(self.path.read_text()) if self.path else {}
+        except (FileNotFoundError, ValueError):
+            saved = {}
+        self.files = saved.get("files", {}) if saved.get("register") == self.stamp else {}
+
+    def known(self, path: Path) -> bool:
+        if not self.suppression:
+            return True
+        stat = path.stat()
+        return self.files.get(str(path.resolve())) == f"{stat.st_size}:{stat.st_mtime_ns}"
+
+    def add(self, path: Path) -> None:
+        stat = path.stat()
+        self.files[str(path.resolve())] = f"{stat.st_size}:{stat.st_mtime_ns}"
+
+    def save(self) -> None:
+        if self.path and self.suppression:
+            self.path.write_text(json.dumps({"register": self.stamp, "files": self.files}))
 
 
 def _load_digests(path: Path | None) -> dict[str, dict[str, str]]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from stedi.lakehouse import STAGE_BRANCH, Staged, Written, spark_frame
+from stedi.lakehouse import STAGE_BRANCH, Staged, Written, read_intake, spark_frame
 from stedi.lakehouse.landing import LandingReader
 from stedi.runtime.retry import retry
+from stedi.privacy.suppression import Suppression
 from stedi.tables import Lakehouse, Table, lakehouse
 
 if TYPE_CHECKING:  # pyarrow is imported only where rows move
@@ -28,12 +29,14 @@ class MissingValues(ValueError):
 class EmbeddedIO:
     """The TableIO of the embedded stack (stedi/lakehouse/__init__.py): pyiceberg reads and writes."""
 
-    def __init__(self, spark, stack, house: Lakehouse | None = None, landing_files=None):
+    def __init__(self, spark, stack, house: Lakehouse | None = None, landing_files=None, suppression=None):
         self.spark = spark
         self.stack = stack
         self.house = house or lakehouse()
         self._landing_files = landing_files or LandingReader(stack, self.house)
         self._intakes: dict[str, Intake] = {}
+        # erased people's records are dropped at the intake; read from the register once per run
+        self.suppression = suppression if suppression is not None else Suppression.current()
         self.catalog = retry(stack.catalog, what="Iceberg catalog")
         self.fs = stack.arrow_fs()
 
@@ -81,13 +84,24 @@ class EmbeddedIO:
     def intake(self, name: str) -> Intake:
         """Every record of the table's landing files, accepted or quarantined (read once per run)."""
         if name not in self._intakes:
-            from stedi.intake import read_source
-
             table = self.house.table(name)
-            self._intakes[name] = read_source(table, self._landing_files(table))
+            self._intakes[name] = read_intake(table, self._landing_files(table), self.suppression)
         return self._intakes[name]
 
-    def remove_orphan_files(self) -> int:
+    def expire_history(self, names: set[str] | None = None) -> int:
+        """Each named table (all by default) keeps its current snapshot only: every other branch and
+        tag is dropped, every older snapshot expired, and the files only those used deleted;
+        returns how many files went. What erasure and revoked consent rely on."""
+        for iceberg_table in self._existing_tables(names):
+            refs = [(name, ref) for name, ref in iceberg_table.refs().items() if name != "main"]
+            if refs:
+                manage = iceberg_table.manage_snapshots()
+                for name, ref in refs:
+                    manage = manage.remove_branch(name) if ref.snapshot_ref_type == "branch" else manage.remove_tag(name)
+                manage.commit()
+        return self.expire_snapshots(keep=1, names=names) + self.remove_orphan_files(names)
+
+    def remove_orphan_files(self, names: set[str] | None = None) -> int:
         """Delete what a killed run wrote but never committed; returns how many files went.
 
         Readers never see such files (no snapshot lists them), but they would pile up. Only
@@ -95,18 +109,18 @@ class EmbeddedIO:
         holding the run lock.
         """
         removed = 0
-        for iceberg_table in self._existing_tables():
+        for iceberg_table in self._existing_tables(names):
             for path in orphan_files(iceberg_table, self.fs):
                 self.fs.delete_file(path)
                 removed += 1
         return removed
 
-    def expire_snapshots(self, keep: int | None = None) -> int:
+    def expire_snapshots(self, keep: int | None = None, names: set[str] | None = None) -> int:
         """Expire all but each table's newest `keep` snapshots and delete the files only they
         referenced; returns how many files went. Branch heads are never expired."""
         keep = self.house.keep_snapshots if keep is None else keep
         removed = 0
-        for iceberg_table in self._existing_tables():
+        for iceberg_table in self._existing_tables(names):
             snapshots = sorted(iceberg_table.metadata.snapshots, key=lambda s: s.timestamp_ms)
             heads = {ref.snapshot_id for ref in iceberg_table.refs().values()}
             old = [s.snapshot_id for s in snapshots[: max(0, len(snapshots) - keep)] if s.snapshot_id not in heads]
@@ -119,11 +133,11 @@ class EmbeddedIO:
                 removed += 1
         return removed
 
-    def _existing_tables(self):
+    def _existing_tables(self, names: set[str] | None = None):
         from pyiceberg.exceptions import NoSuchTableError
 
         for table in self.house.queryable.values():
-            if table.is_landing_files:
+            if table.is_landing_files or (names is not None and table.name not in names):
                 continue
             try:
                 yield self._load(table)
@@ -144,7 +158,7 @@ class EmbeddedIO:
                 identifier,
                 schema=table.iceberg_schema(),
                 location=self.house.table_location(table),
-                properties={"format-version": "2", "comment": table.description},
+                properties={**table.table_properties, "comment": table.description},
             )
         existing_columns = [f.name for f in existing.schema().fields]
         if existing_columns != table.column_names:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from stedi.lakehouse import STAGE_BRANCH, Staged, Written, spark_frame
+from stedi.lakehouse import STAGE_BRANCH, Staged, Written, read_intake, spark_frame
+from stedi.privacy.suppression import Suppression
 from stedi.tables import Lakehouse, Table, lakehouse
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class SparkCatalogIO:
         *,
         house: Lakehouse | None = None,
         landing_files=None,
+        suppression=None,
     ):
         self.spark = spark
         self.catalog_name = catalog_name
@@ -48,6 +50,8 @@ class SparkCatalogIO:
         # table -> iterable of (path, bytes); by default Spark's binaryFile source under landing_root
         self._landing_files = landing_files or self._binary_files
         self._intakes: dict[str, Intake] = {}
+        # erased people's records are dropped at the intake; read from the register once per run
+        self.suppression = suppression if suppression is not None else Suppression.current()
         self._ensured: set[str] = set()
 
     def identifier(self, table: Table) -> str:
@@ -70,10 +74,8 @@ class SparkCatalogIO:
     def intake(self, name: str) -> Intake:
         """Every record of the table's landing files, accepted or quarantined (read once per run)."""
         if name not in self._intakes:
-            from stedi.intake import read_source
-
             table = self.house.table(name)
-            self._intakes[name] = read_source(table, self._landing_files(table))
+            self._intakes[name] = read_intake(table, self._landing_files(table), self.suppression)
         return self._intakes[name]
 
     def _binary_files(self, table: Table):
@@ -127,6 +129,18 @@ class SparkCatalogIO:
         if isinstance(staged.handle, str):
             self._sql(f"ALTER TABLE {staged.handle} DROP BRANCH IF EXISTS {STAGE_BRANCH}")
 
+    def stage_delete(self, table: Table, where: str) -> tuple[Staged, int]:
+        """The table without the rows matching `where` (Iceberg's row-level DELETE, copy-on-write:
+        the data files holding them are rewritten), staged on the audit branch; with how many went."""
+        identifier = self._ensure(table)
+        head, before = self._head(identifier, "main")
+        if self._sql(f"SELECT 1 FROM {identifier} WHERE {where} LIMIT 1").first() is None:
+            return Staged(table, before, head, handle=identifier), 0  # nothing to delete: no branch, no commit
+        self._sql(f"ALTER TABLE {identifier} CREATE OR REPLACE BRANCH {STAGE_BRANCH}")
+        self._sql(f"DELETE FROM {identifier}.branch_{STAGE_BRANCH} WHERE {where}")
+        staged_id, rows = self._head(identifier, STAGE_BRANCH)
+        return Staged(table, rows, staged_id, handle=identifier), before - rows
+
     def replace(self, table: Table, rows) -> Written:
         if self._virtual(table):
             return Written(self.stage(table, rows).rows, None)
@@ -139,12 +153,25 @@ class SparkCatalogIO:
 
     # ------------------------------------------------------------------ maintenance (Iceberg's procedures)
 
-    def expire_snapshots(self, keep: int | None = None) -> int:
+    def expire_history(self, names: set[str] | None = None) -> int:
+        """Each named table (all by default) keeps its current snapshot only: every other branch and
+        tag is dropped, every older snapshot expired, and the files only those used deleted;
+        returns how many files went. What erasure and revoked consent rely on.
+
+        The manifests are rewritten first: the current snapshot's own manifests still list the
+        files it removed, with the column bounds those files had (tables written before the
+        bounds of personal columns were turned off kept them there)."""
+        self.drop_refs(names)
+        for identifier in self.existing(names):
+            self._sql(f"CALL {self.catalog_name}.system.rewrite_manifests(table => '{identifier}')")
+        return self.expire_snapshots(keep=1, names=names) + self.remove_orphan_files(names)
+
+    def expire_snapshots(self, keep: int | None = None, names: set[str] | None = None) -> int:
         """Expire all but each table's newest `keep` snapshots and delete the files only they used;
         returns how many files went. Branch heads are never expired."""
         keep = self.house.keep_snapshots if keep is None else keep
         removed = 0
-        for identifier in self._existing():
+        for identifier in self.existing(names):
             if self._count(f"SELECT count(*) FROM {identifier}.snapshots") <= keep:
                 continue
             row = self._sql(
@@ -154,7 +181,17 @@ class SparkCatalogIO:
             removed += sum(v for k, v in row.asDict().items() if k.startswith("deleted_") and v)
         return removed
 
-    def remove_orphan_files(self) -> int:
+    def drop_refs(self, names: set[str] | None = None) -> int:
+        """Drop every branch and tag but `main` on the named tables (they keep snapshots alive)."""
+        dropped = 0
+        for identifier in self.existing(names):
+            for ref in self._sql(f"SELECT name, type FROM {identifier}.refs WHERE name <> 'main'").collect():
+                kind = "BRANCH" if ref.type.upper() == "BRANCH" else "TAG"
+                self._sql(f"ALTER TABLE {identifier} DROP {kind} IF EXISTS `{ref.name}`")
+                dropped += 1
+        return dropped
+
+    def remove_orphan_files(self, names: set[str] | None = None) -> int:
         """Delete the files a killed run wrote but never committed; returns how many went.
 
         Iceberg's DeleteOrphanFiles action, listing S3 through S3FileIO (`usePrefixListing`: no
@@ -165,7 +202,7 @@ class SparkCatalogIO:
         jvm, session = self.spark._jvm, self.spark._jsparkSession
         actions = jvm.org.apache.iceberg.spark.actions.SparkActions.get(session)
         removed = 0
-        for identifier in self._existing():
+        for identifier in self.existing(names):
             iceberg_table = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(session, identifier)
             action = actions.deleteOrphanFiles(iceberg_table).usePrefixListing(True)
             result = action.olderThan(int(time.time() * 1000)).execute()
@@ -191,8 +228,12 @@ class SparkCatalogIO:
         self._sql(
             f"CREATE TABLE IF NOT EXISTS {identifier} ({columns}) USING iceberg "
             f"LOCATION '{self.house.table_location(table)}' COMMENT '{comment}' "
-            "TBLPROPERTIES ('format-version' = '2')"
+            f"TBLPROPERTIES ({_properties(table.table_properties)})"
         )
+        current = {row.key: row.value for row in self._sql(f"SHOW TBLPROPERTIES {identifier}").collect()}
+        missing = {k: v for k, v in table.table_properties.items() if current.get(k) != v}
+        if missing:  # a table created before a property was declared
+            self._sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({_properties(missing)})")
         existing = [f.name for f in self.spark.table(identifier).schema.fields]
         if existing != table.column_names:
             raise RuntimeError(
@@ -219,17 +260,23 @@ class SparkCatalogIO:
             return None, 0
         return head.snapshot_id, int(head.rows) if head.rows is not None else 0
 
-    def _existing(self) -> list[str]:
-        names = {
+    def existing(self, names: set[str] | None = None) -> list[str]:
+        """The identifiers of the lakehouse's Iceberg tables in the catalog (of `names` only, if given)."""
+        present = {
             row.tableName for row in self._sql(f"SHOW TABLES IN {self.catalog_name}.{self.house.namespace}").collect()
         }
-        return [self.identifier(t) for t in self.house.queryable.values() if t.name in names]
+        wanted = present if names is None else present & set(names)
+        return [self.identifier(t) for t in self.house.queryable.values() if t.name in wanted]
 
     def _count(self, query: str) -> int:
         return self._sql(query).first()[0]
 
     def _sql(self, statement: str):
         return self.spark.sql(statement)
+
+
+def _properties(properties: dict[str, str]) -> str:
+    return ", ".join(f"'{k}' = '{v}'" for k, v in properties.items())
 
 
 def _now_sql() -> str:

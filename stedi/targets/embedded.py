@@ -19,6 +19,7 @@ from stedi.lakehouse import landing as landing_zone
 from stedi.lakehouse.landing import LandingReader
 from stedi.lakehouse.pyiceberg_io import EmbeddedIO
 from stedi.lakehouse.spark_io import SparkCatalogIO
+from stedi.privacy.suppression import Suppression
 from stedi.runtime import preflight, runlock, settings
 from stedi.runtime.jvm import JarsUnavailable
 from stedi.runtime.params import JobParams, RunRequest
@@ -86,6 +87,7 @@ class EmbeddedTarget:
 
         preflight.check_java()
         params = JobParams.from_settings(request.policy)
+        suppression = Suppression.current()  # refuses to run when the erasure register cannot be read
         source = synthetic.landing_of(request, progress)
         preflight.check_warehouse_space(source, settings.state_home())
         lake = embedded_stack.up()
@@ -95,7 +97,11 @@ class EmbeddedTarget:
         glue_tables.register(lake.client("glue"), lakehouse(), lake.bucket)
         copies = retry(
             lambda: landing_zone.upload(
-                source, lake.s3_client(), progress, digests=settings.state_home() / "landing-md5.json"
+                source,
+                lake.s3_client(),
+                progress,
+                digests=settings.state_home() / "landing-md5.json",
+                suppression=suppression,
             ),
             what="S3 emulator",
             progress=progress,
@@ -110,6 +116,7 @@ class EmbeddedTarget:
             local_copies=copies,
             table_io=request.table_io,
             progress=progress,
+            suppression=suppression,
         )
         progress(f"table I/O: {describe(runtime.io)}")
         expired = runtime.io.expire_snapshots()
@@ -145,6 +152,7 @@ class EmbeddedTarget:
         local_copies=None,
         table_io: str | None = None,
         progress=None,
+        suppression=None,
     ) -> Runtime:
         """A local[2] Spark session, the table I/O on the running stack, and the quality gate, all
         under the Glue jobs' identity and its least-privilege policy (stedi/targets/stack_keys.py).
@@ -163,11 +171,11 @@ class EmbeddedTarget:
                 spark, CATALOG_NAME, stack.spark_catalog_properties(), stack.spark_system_properties()
             )
             io = SparkCatalogIO(
-                spark, CATALOG_NAME, f"s3://{stack.bucket}", landing_files=landing_files
+                spark, CATALOG_NAME, f"s3://{stack.bucket}", landing_files=landing_files, suppression=suppression
             )
             io.prepare()
         else:
-            io = EmbeddedIO(spark, stack, landing_files=landing_files)
+            io = EmbeddedIO(spark, stack, landing_files=landing_files, suppression=suppression)
         gate = new_gate(params, io, landing, docs_dir=settings.docs_dir(), spark=spark) if gates else None
         return Runtime(self.name, spark, io, params, gate, environment=stack.environment())
 

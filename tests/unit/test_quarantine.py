@@ -40,6 +40,7 @@ def test_below_the_ceiling_a_warning_above_it_a_stop(monkeypatch):
         "records": 4,
         "accepted": 3,
         "quarantined": 1,
+        "suppressed": 0,
         "duplicates": 2,
         "notes": [],
     }

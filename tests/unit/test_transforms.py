@@ -81,6 +81,29 @@ def test_customer_trusted_keeps_only_customers_with_a_research_consent(spark):
     assertDataFrameEqual(result, frame(spark, "customer_landing", ANA, BO))
 
 
+def test_a_newer_customer_record_without_consent_revokes_it(spark):
+    revoked = {**ANA, "email": " ana.lee@test.COM", "lastUpdateDate": 5000, "shareWithResearchAsOfDate": None}
+    landing = frame(spark, "customer_landing", ANA, revoked, BO)
+    result = customer_landing_to_trusted.transform(landing)
+    assertDataFrameEqual(result, frame(spark, "customer_landing", BO))
+
+
+def test_a_newer_customer_record_with_a_later_consent_date_moves_it(spark):
+    later = {**BO, "lastUpdateDate": 5000, "shareWithResearchAsOfDate": 4000}
+    older = {**ANA, "lastUpdateDate": 50}  # an older record of Ana's: the newer one (ANA) stands
+    landing = frame(spark, "customer_landing", BO, later, ANA, older)
+    result = customer_landing_to_trusted.transform(landing)
+    assertDataFrameEqual(result, frame(spark, "customer_landing", ANA, later))
+
+
+def test_at_equal_update_times_the_more_restrictive_customer_record_wins(spark):
+    withdrawn = {**ANA, "shareWithResearchAsOfDate": 0}
+    later_consent = {**BO, "shareWithResearchAsOfDate": 3000}
+    landing = frame(spark, "customer_landing", ANA, withdrawn, BO, later_consent)
+    result = customer_landing_to_trusted.transform(landing)
+    assertDataFrameEqual(result, frame(spark, "customer_landing", later_consent))
+
+
 @pytest.mark.parametrize("policy", ["strict", "rubric"])
 def test_accelerometer_trusted_matches_users_case_and_space_insensitively(spark, policy):
     customers = frame(spark, "customer_trusted", ANA, BO)
