@@ -287,7 +287,10 @@ def _pipeline(args, target) -> int:
 
     progress = Progress(stream=sys.stderr if str(args.summary) == "-" else None)
     if args.key_stdin:  # the Docker target's container: the key arrives on stdin, never in a process list
+        from stedi.privacy import register
+
         os.environ[settings.KEY_ENV] = sys.stdin.readline().strip()
+        register.receive(sys.stdin.read())  # then the host's erasure register
     # In the Docker stack's container the landing files are already in the bucket, sent by the host.
     landing = args.landing or ("the bucket (uploaded by the host)" if args.key_stdin else "synthetic (generator)")
     progress(f"pipeline: policy {args.policy}, landing {landing}")

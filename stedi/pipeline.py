@@ -20,6 +20,7 @@ from stedi.gates.gate import Gate
 from stedi.intake import quarantine
 from stedi.job import Job
 from stedi.privacy import runs as privacy
+from stedi.privacy import suppression
 from stedi.runtime import settings
 from stedi.runtime.access import named_denials
 from stedi.runtime.params import JobParams, RunRequest
@@ -120,7 +121,7 @@ def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine:
         landed = flow.publish(io, table, intake.accepted, gate, **quarantine.gate_facts(intake))
         flow.publish(io, house.quarantine_of(table), intake.quarantined, gate)
         summary["landing"][table.name] = {
-            **privacy.account(quarantine.summary(intake), io.suppression.withheld.get(table.name, 0)),
+            **suppression.account(quarantine.summary(intake), io.suppression.withheld.get(table.name, 0)),
             "rows": landed.rows,
         }
         summary["quarantine"][house.quarantine_of(table).name] = intake.quarantined.num_rows

@@ -199,7 +199,13 @@ class Gate:
     # -- what the gate flow (stedi/gates/flow.py) calls between staging and publishing
 
     def check(
-        self, table: Table, staged: Any, *, landing_records: int | None = None, quarantined: int = 0, suppressed: int = 0
+        self,
+        table: Table,
+        staged: Any,
+        *,
+        landing_records: int | None = None,
+        quarantined: int = 0,
+        suppressed: int = 0,
     ) -> Outcome:
         import expectations
         from expectations.context import Audit

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from stedi.lakehouse import STAGE_BRANCH, Staged, Written, read_intake, spark_frame
 from stedi.lakehouse.landing import LandingReader
-from stedi.runtime.retry import retry
 from stedi.privacy.suppression import Suppression
+from stedi.runtime.retry import retry
 from stedi.tables import Lakehouse, Table, lakehouse
 
 if TYPE_CHECKING:  # pyarrow is imported only where rows move
@@ -97,7 +97,8 @@ class EmbeddedIO:
             if refs:
                 manage = iceberg_table.manage_snapshots()
                 for name, ref in refs:
-                    manage = manage.remove_branch(name) if ref.snapshot_ref_type == "branch" else manage.remove_tag(name)
+                    branch = ref.snapshot_ref_type == "branch"
+                    manage = manage.remove_branch(name) if branch else manage.remove_tag(name)
                 manage.commit()
         return self.expire_snapshots(keep=1, names=names) + self.remove_orphan_files(names)
 

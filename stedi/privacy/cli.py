@@ -19,6 +19,7 @@ def add_forget_parser(commands) -> argparse.ArgumentParser:
     forget.add_argument("--verify", action="store_true", help="change nothing: search every copy and report each hit")
     forget.add_argument("--also", action="append", default=[], metavar="TEXT",
                         help="--verify: a name or phone number of the person to search for too (repeatable)")
+    forget.add_argument("--key-stdin", action="store_true", help=argparse.SUPPRESS)  # the Docker target's container
     forget.set_defaults(handler=_forget)
     return forget
 
@@ -33,26 +34,66 @@ def emails_of(args) -> list[str]:
 
 
 def _forget(args, target) -> int:
-    from stedi.privacy import erase, proof
+    from stedi.privacy import proof
 
-    if target.name != "embedded":
-        raise ValueError(f"stedi forget runs on the embedded stack for now, not on the {target.name} target")
+    if args.key_stdin:  # in the Docker stack's Spark container, sent by the host (docker.py)
+        return _forget_in_container()
+    if target.name not in ("embedded", "docker"):
+        raise ValueError(f"stedi forget runs on a local stack (embedded or docker), not on the {target.name} target")
     emails = emails_of(args)
     progress = Progress(stream=sys.stderr)
     also = list(args.also)
+    stack = target.stack() if target.name == "docker" else None
     if not args.verify:
-        try:
-            outcome = erase.forget(emails, progress)
-        except erase.UnknownPeople as unknown:
-            print(f"stedi: {unknown}", file=sys.stderr)
+        outcome = _erase(emails, target, progress)
+        if outcome is None:
             return 1
-        also += sorted(outcome.searchable)
-        if outcome.shared:
-            print(f"not searched: {outcome.shared} value(s) of theirs that other customers' records hold too "
+        if not outcome.get("stored", True):
+            return 0  # no stack: nothing stored to search
+        also += outcome["searchable"]
+        if outcome["shared"]:
+            print(f"not searched: {outcome['shared']} value(s) of theirs that other customers' records hold too "
                   "(a shared phone number names nobody)")
-    hits = proof.verify(emails, also, progress)
+    hits = proof.verify(emails, also, progress, stack=stack)
     print(report(hits, len(emails)))
     return 1 if hits else 0
+
+
+def _erase(emails: list[str], target, progress) -> dict | None:
+    """The erasure on the target's stack; None when no address names anyone (said on stderr)."""
+    from stedi.privacy import erase
+
+    if target.name == "docker":
+        answer = target.forget(emails, progress)
+        return None if answer.get("unknown") else answer
+    try:
+        return erase.forget(emails, progress).handed()
+    except erase.UnknownPeople as unknown:
+        print(f"stedi: {unknown}", file=sys.stderr)
+        return None
+
+
+def _forget_in_container() -> int:
+    """The Docker target's erasure, in its Spark container: key, register and addresses on stdin;
+    the outcome and the register as left here on stdout, for the host."""
+    import json
+    import os
+
+    from stedi.privacy import erase, register
+    from stedi.runtime import settings
+    from stedi.runtime.progress import SUMMARY_MARK
+
+    os.environ[settings.KEY_ENV] = sys.stdin.readline().strip()
+    payload = json.loads(sys.stdin.read())
+    register.receive(payload["register"])
+    progress = Progress(stream=sys.stderr)
+    try:
+        answer = erase.forget(payload["emails"], progress, site=erase.ContainerSite()).handed()
+    except erase.UnknownPeople as unknown:
+        print(f"stedi: {unknown}", file=sys.stderr)
+        answer = {"unknown": True}
+    print(SUMMARY_MARK + json.dumps({**answer, "register": register.handed_over()}), flush=True)
+    return 1 if answer.get("unknown") else 0
 
 
 def report(hits, people: int) -> str:

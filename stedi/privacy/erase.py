@@ -52,14 +52,62 @@ class Outcome:
     seconds: float
     searchable: set[str] = field(default_factory=set, repr=False)  # their names and phones no one else has
     shared: int = 0  # values of theirs other customers' records hold too (not searched for)
+    stored: bool = True  # False: no stack ran, so nothing was stored to erase (the list keeps them out)
+
+    def handed(self) -> dict:
+        """What the command needs of it, as plain data (it may cross a pipe from a container)."""
+        return {"searchable": sorted(self.searchable), "shared": self.shared, "removed": self.removed,
+                "landing": self.landing, "expired_files": self.expired_files, "seconds": round(self.seconds, 1),
+                "unknown_addresses": self.unknown, "stored": self.stored}
 
 
 def normalized(email: str) -> str:
     return email.strip().lower()
 
 
-def forget(emails: list[str], progress=print, house: Lakehouse | None = None) -> Outcome:
-    """Erase every person named by `emails` from the running embedded stack (see the module docstring)."""
+class EmbeddedSite:
+    """Where an erasure runs on the embedded stack: its bucket (as its administrator: landing objects
+    are rewritten) and Spark in this process on its tables, under the Glue jobs' identity."""
+
+    def __init__(self, stack):
+        self.stack = stack
+
+    def s3_client(self):
+        return self.stack.s3_client()
+
+    def runtime(self, progress):
+        from stedi.runtime.params import JobParams
+        from stedi.targets.embedded import EmbeddedTarget
+
+        progress("starting Spark (local[2])")
+        return EmbeddedTarget().runtime(
+            "stedi-forget", JobParams.from_settings(settings.DEFAULT_POLICY), gates=True, progress=progress
+        )
+
+
+class ContainerSite:
+    """Where an erasure runs in the Docker stack's Spark container (`stedi forget --target docker`
+    sends it there): LocalStack's bucket and the container's Spark on the stack's catalog."""
+
+    def __init__(self):
+        from stedi.targets.container import CatalogConf, spark_defaults
+
+        self.conf = CatalogConf.from_conf(spark_defaults().get)
+
+    def s3_client(self):
+        return self.conf.s3_client()
+
+    def runtime(self, progress):
+        from stedi.runtime.params import JobParams
+        from stedi.targets.container import container_runtime
+
+        params = JobParams.from_settings(settings.DEFAULT_POLICY)
+        return container_runtime("stedi-forget", params, gates=True, progress=progress)
+
+
+def forget(emails: list[str], progress=print, site=None, house: Lakehouse | None = None) -> Outcome:
+    """Erase every person named by `emails` (see the module docstring), on the running embedded
+    stack unless another `site` is given."""
     from stedi.targets import embedded_stack
 
     house = house or lakehouse()
@@ -68,22 +116,25 @@ def forget(emails: list[str], progress=print, house: Lakehouse | None = None) ->
         earlier = register.load()  # refuses when the register cannot be read
         key = settings.pseudonym_key()
         people = {hmac_hex(normalized(e), key): Person(normalized(e), hmac_hex(normalized(e), key)) for e in emails}
-        stack = embedded_stack.current()
-        if stack is None:
-            return _remember_only(people, earlier, progress, started)
-        others = _find(stack, house, Suppression(key, people), people)
+        if site is None:
+            stack = embedded_stack.current()
+            if stack is None:
+                return _remember_only(people, earlier, progress, started)
+            site = EmbeddedSite(stack)
+        others = _find(site, house, Suppression(key, people), people)
         devices = {c: {hmac_hex(s, key) for s in p.serials} for c, p in people.items()}
         for erasure in earlier:  # a killed erasure's devices, whose records may be gone from landing already
             if erasure.customer_id in devices:
                 devices[erasure.customer_id] |= set(erasure.device_ids)
-        runtime = _runtime(progress)
+        runtime = site.runtime(progress)
         try:
             already = {e.customer_id for e in earlier}
             held = _held(runtime, house, Suppression(key, people, {d for ds in devices.values() for d in ds}))
             known = {c for c, p in people.items() if p.records or c in already or c in held}
             unknown = len(people) - len(known)
             if unknown:
-                progress(f"{unknown} of {len(people)} address(es) name nobody in the lakehouse: nothing changed for them")
+                progress(f"{unknown} of {len(people)} address(es) name nobody in the lakehouse: "
+                         "nothing changed for them")
             if not known:
                 raise UnknownPeople(
                     f"no record in the lakehouse names {'this address' if len(people) == 1 else 'these addresses'}: "
@@ -94,7 +145,7 @@ def forget(emails: list[str], progress=print, house: Lakehouse | None = None) ->
             runtime.io.suppression = matcher
             pending = _pending(earlier, people, devices)
             progress(f"erasure {', '.join(e.erasure_id[:8] for e in pending)}: {len(people)} person(s) registered")
-            landing = _rewrite_landing(stack, house, matcher, progress)
+            landing = _rewrite_landing(site, house, matcher, progress)
             removed = _delete_rows(runtime, house, matcher, progress)
             expired = _expire_history(runtime.io, progress)
             # (a killed attempt's deletions are not counted again: what this attempt removed is recorded)
@@ -120,7 +171,7 @@ def _remember_only(people: dict, earlier, progress, started) -> Outcome:
         f"the stack is not running, so no table holds anyone: {len(new)} person(s) added to the suppression list; "
         "the next run keeps them out (and learns their devices from their customer records)"
     )
-    return Outcome(done, 0, {}, {}, 0, time.perf_counter() - started)
+    return Outcome(done, 0, {}, {}, 0, time.perf_counter() - started, stored=False)
 
 
 def _pending(earlier, people: dict, devices: dict) -> list[register.Erasure]:
@@ -140,11 +191,11 @@ def _pending(earlier, people: dict, devices: dict) -> list[register.Erasure]:
 # ---------------------------------------------------------------------------- finding them
 
 
-def _find(stack, house: Lakehouse, finder: Suppression, people: dict[str, Person]) -> list[str]:
+def _find(site, house: Lakehouse, finder: Suppression, people: dict[str, Person]) -> list[str]:
     """Each person's serial numbers, names and phones from the records that name them in the
     landing objects, and how many such records there are; returns the other records that hold
     names and phones (lower-cased), to tell which of the person's are theirs alone."""
-    s3 = stack.s3_client()
+    s3 = site.s3_client()
     others: list[str] = []
     for table in house.zone("landing"):
         personal = any(c.pii and not c.identifies for c in table.columns)
@@ -193,10 +244,10 @@ def _lines(data: bytes) -> list[str]:
 # ---------------------------------------------------------------------------- the copies
 
 
-def _rewrite_landing(stack, house: Lakehouse, matcher: Suppression, progress) -> dict[str, int]:
+def _rewrite_landing(site, house: Lakehouse, matcher: Suppression, progress) -> dict[str, int]:
     """Every landing object without the erased records: the one exception to "landing is never
     modified", logged object by object. Older versions go too where the bucket keeps versions."""
-    s3 = stack.s3_client()
+    s3 = site.s3_client()
     versioned = s3.get_bucket_versioning(Bucket=house.bucket).get("Status") == "Enabled"
     removed: dict[str, int] = {}
     for table in house.zone("landing"):
@@ -207,7 +258,8 @@ def _rewrite_landing(stack, house: Lakehouse, matcher: Suppression, progress) ->
                 continue
             s3.put_object(Bucket=house.bucket, Key=key, Body=scrubbed)
             removed[table.name] = removed.get(table.name, 0) + gone
-            progress(f"rewrote s3://{house.bucket}/{key} without {gone:,} erased record(s) (landing is otherwise never modified)")
+            progress(f"rewrote s3://{house.bucket}/{key} without {gone:,} erased record(s) "
+                     "(landing is otherwise never modified)")
             if versioned:
                 _delete_older_versions(s3, house.bucket, key)
     return removed
@@ -218,16 +270,6 @@ def _delete_older_versions(s3, bucket: str, key: str) -> None:
     for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
         if version["Key"] == key and not version.get("IsLatest"):
             s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
-
-
-def _runtime(progress):
-    from stedi.runtime.params import JobParams
-    from stedi.targets.embedded import EmbeddedTarget
-
-    progress("starting Spark (local[2])")
-    return EmbeddedTarget().runtime(
-        "stedi-forget", JobParams.from_settings(settings.DEFAULT_POLICY), gates=True, progress=progress
-    )
 
 
 def _targets(house: Lakehouse) -> list[Table]:

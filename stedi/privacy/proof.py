@@ -62,12 +62,15 @@ class Terms:
         return found
 
 
-def verify(emails: list[str], also: list[str] = (), progress=print, house: Lakehouse | None = None) -> list[Hit]:
-    """Every place the people named by `emails` (and the clear values in `also`) remain."""
+def verify(
+    emails: list[str], also: list[str] = (), progress=print, stack=None, house: Lakehouse | None = None
+) -> list[Hit]:
+    """Every place the people named by `emails` (and the clear values in `also`) remain, on the
+    running embedded stack unless another `stack` is given (its `catalog()` and `s3_client()`)."""
     from stedi.targets import embedded_stack
 
     house = house or lakehouse()
-    stack = embedded_stack.require()
+    stack = stack or embedded_stack.require()
     terms = Terms(list(emails), list(also), settings.pseudonym_key())
     hits = _tables(stack, house, terms, progress) + _objects(stack, house, terms, progress)
     return hits

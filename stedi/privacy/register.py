@@ -59,7 +59,9 @@ def load(where: Path | None = None) -> list[Erasure]:
     except FileNotFoundError:
         return []
     except OSError as error:
-        raise RegisterUnreadable(f"the erasure register {where} cannot be read ({error}); nothing runs without it")
+        raise RegisterUnreadable(
+            f"the erasure register {where} cannot be read ({error}); nothing runs without it"
+        ) from None
     latest: dict[str, Erasure] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -100,6 +102,54 @@ def add_devices(erasure: Erasure, device_ids: set[str], where: Path | None = Non
     updated = replace(erasure, device_ids=tuple(sorted(set(erasure.device_ids) | device_ids)))
     _append([updated], where)
     return updated
+
+
+def handed_over() -> str:
+    """The register as text, for a process that runs elsewhere (the Docker stack's Spark container):
+    pseudonyms only, so it may cross a pipe."""
+    try:
+        return path().read_text()
+    except FileNotFoundError:
+        return ""
+
+
+def receive(text: str) -> None:
+    """Take a register handed over by the host (`handed_over`): this process suppresses the same
+    people. It is kept in a private directory of its own; the host's register stays the record."""
+    import tempfile
+
+    where = Path(tempfile.mkdtemp(prefix="stedi-privacy-"))
+    (where / FILE).write_text(text)
+    os.environ[DIR_ENV] = str(where)
+    load()  # refuses now, rather than halfway through a run, if it arrived damaged
+
+
+def absorb(text: str) -> int:
+    """Append what a register handed back from elsewhere holds that this one lacks (its lines are
+    this one's, then the other process's own); returns how many lines were new."""
+    try:
+        known = set(path().read_text().splitlines())
+    except FileNotFoundError:
+        known = set()
+    new = [line for line in text.splitlines() if line.strip() and line not in known]
+    if new:
+        settings.private_dir(path().parent)
+        fd = os.open(path(), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, "".join(line + "\n" for line in new).encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return len(new)
+
+
+def learn(learnt: dict[str, list[str]]) -> None:
+    """Devices a run elsewhere learnt from suppressed customer records (customer pseudonym -> device
+    pseudonyms), added to this register's erasures."""
+    for erasure in load():
+        new = set(learnt.get(erasure.customer_id, ())) - set(erasure.device_ids)
+        if new:
+            add_devices(erasure, new)
 
 
 def _append(erasures: list[Erasure], where: Path | None) -> None:

@@ -32,20 +32,13 @@ def before_publishing(io, intakes: dict, gate, progress) -> None:
         progress("the counts known for this data set no longer apply: erased people's records are not in it")
 
 
-def account(entry: dict, withheld: int) -> dict:
-    """A source's line of the run summary, with what the upload withheld counted in."""
-    if not withheld:
-        return entry
-    return {**entry, "records": entry["records"] + withheld, "suppressed": entry["suppressed"] + withheld}
-
-
 def after_intake(io, house, summary: dict, gate, progress) -> None:
     if house.erasures is None:
         return
     erasures = register.load()
-    learnt = io.suppression.learnt
+    learnt = {customer: sorted(devices) for customer, devices in io.suppression.learnt.items()}
     for erasure in erasures:
-        new = learnt.get(erasure.customer_id, set()) - set(erasure.device_ids)
+        new = set(learnt.get(erasure.customer_id, ())) - set(erasure.device_ids)
         if new:
             register.add_devices(erasure, new)
             progress(f"erasure {erasure.erasure_id[:8]}: {len(new)} more device(s) of the person now suppressed")
@@ -56,6 +49,7 @@ def after_intake(io, house, summary: dict, gate, progress) -> None:
         "people": len({e.customer_id for e in erasures}),
         "unfinished": sum(1 for e in erasures if not e.done),
         "suppressed": sum(entry.get("suppressed", 0) for entry in summary["landing"].values()),
+        "learnt": learnt,  # pseudonyms only: a run elsewhere hands them back to the host's register
     }
 
 

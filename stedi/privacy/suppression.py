@@ -158,3 +158,22 @@ def tokens(text: str) -> set[str]:
         except ValueError:
             found.add(quoted)
     return found
+
+
+def account(entry: dict, withheld: int) -> dict:
+    """A source's line of the run summary, with what the upload withheld counted in."""
+    if not withheld:
+        return entry
+    return {**entry, "records": entry["records"] + withheld, "suppressed": entry["suppressed"] + withheld}
+
+
+def handed_back(summary: dict, withheld: dict[str, int]) -> dict:
+    """A run summary from elsewhere (the Docker stack's container) with what the host did for
+    privacy: the records its upload withheld counted in, the devices the run learnt registered."""
+    for name, count in withheld.items():
+        if name in summary.get("landing", {}):
+            summary["landing"][name] = account(summary["landing"][name], count)
+    if "erasures" in summary:
+        register.learn(summary["erasures"].get("learnt", {}))
+        summary["erasures"]["suppressed"] = sum(e.get("suppressed", 0) for e in summary["landing"].values())
+    return summary

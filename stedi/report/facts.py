@@ -61,6 +61,7 @@ class Facts:
     sensor: list[dict] = field(default_factory=list)  # device, instant, measure, value
     history: list[dict] = field(default_factory=list)  # table, committed_at, records
     glue_runs: list[dict] = field(default_factory=list)  # the Glue Studio scripts run on the stack
+    erasures: dict = field(default_factory=dict)  # counts only: people, rows removed, records suppressed
 
 
 def gather(summary: dict, stack) -> Facts:
@@ -71,6 +72,7 @@ def gather(summary: dict, stack) -> Facts:
     facts = Facts(summary)
     _lineage(facts)
     _funnel(facts)
+    _erasures(facts)
     home = getattr(stack, "home", None)
     facts.glue_runs = runs(home) if home else []
     # the pipeline's own tables, even where a Glue Studio script's table holds the name for now
@@ -109,8 +111,10 @@ def _funnel(facts: Facts) -> None:
     by_first_input = {job.inputs[0]: job for job in jobs()}
     for table in house.zone("landing"):
         landing = summary["landing"][table.name]
-        facts.funnel.append(Step(table.name, "records in files", landing["records"], landing["accepted"],
-                                 "quarantined: a record that breaks a record rule (reasons below)"))
+        why = "quarantined: a record that breaks a record rule (reasons below)"
+        if landing.get("suppressed"):
+            why += f"; suppressed: {landing['suppressed']:,} records of erased people (Erasures below)"
+        facts.funnel.append(Step(table.name, "records in files", landing["records"], landing["accepted"], why))
         current, rows = table.name, summary["tables"][table.name]
         while current in by_first_input:
             job = by_first_input[current]
@@ -124,6 +128,26 @@ def _funnel(facts: Facts) -> None:
                 why += f"; {crossed:,} of the rows pair two different customers' readings (policy rubric)"
             facts.funnel.append(Step(table.name, f"{job.name} -> {job.output.name}", rows, kept, why))
             current, rows = job.output.name, kept
+
+
+def _erasures(facts: Facts) -> None:
+    """What erasure and revoked consent did, in counts (the register holds pseudonyms; none is shown)."""
+    from stedi.privacy import register
+
+    erasures = register.load()
+    removed: dict[str, int] = {}
+    for erasure in erasures:
+        for table, rows in erasure.removed.items():
+            removed[table] = removed.get(table, 0) + rows
+    finished = [e.erased_at for e in erasures if e.done]
+    facts.erasures = {
+        "people": len({e.customer_id for e in erasures if e.done}),
+        "unfinished": sum(1 for e in erasures if not e.done),
+        "last": max(finished) if finished else None,
+        "removed": removed,
+        "suppressed": {name: entry.get("suppressed", 0) for name, entry in facts.summary["landing"].items()},
+        "revocations": facts.summary.get("revocations", 0),
+    }
 
 
 def rule_of(job_name: str) -> str:

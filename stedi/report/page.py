@@ -36,6 +36,7 @@ def render(facts, charts: dict[str, str], out: Path) -> str:
         _section("consent", "Consent", charts, _readings_table(facts)),
         _section("sensor", "Sensor data", charts, ""),
         _section("history", "History", charts, ""),
+        _erasures_section(facts),
         _glue_section(facts),
         f"<section id='links'><h2>More</h2><ul>{_links(out)}</ul></section>",
         "</body></html>",
@@ -70,15 +71,37 @@ def _funnel_table(facts) -> str:
 
 def _quarantine_table(facts) -> str:
     landing = facts.summary["landing"]
-    totals = [[name, v["records"], v["accepted"], v["quarantined"]] for name, v in landing.items()]
+    totals = [[name, v["records"], v["accepted"], v["quarantined"], v.get("suppressed", 0)]
+              for name, v in landing.items()]
     reasons = [[q["source"], q["reason"], q["records"], q["example"]] for q in facts.quarantine]
-    return (_table(["source", "records in files", "accepted", "quarantined"], totals, {1, 2, 3})
+    return (_table(["source", "records in files", "accepted", "quarantined", "suppressed"], totals, {1, 2, 3, 4})
             + (_table(["source", "reason", "records", "first example (file:line)"], reasons, {2}) if reasons else ""))
 
 
 def _readings_table(facts) -> str:
     rows = [[r["when_taken"], r["readings"]] for r in facts.readings_by_consent]
     return _table(["trusted accelerometer readings, by consent", "readings"], rows, {1})
+
+
+def _erasures_section(facts) -> str:
+    """Erasures (`stedi forget`) and revoked consent, in counts only."""
+    e = facts.erasures
+    if not e:
+        return ""
+    from datetime import UTC, datetime
+
+    last = datetime.fromtimestamp(e["last"] / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC") if e["last"] else "never"
+    lines = [
+        ["people erased (stedi forget)", e["people"]],
+        ["erasures under way (finished by the next stedi forget)", e["unfinished"]],
+        *[[f"records of erased people suppressed this run: {name}", n] for name, n in e["suppressed"].items()],
+        *[[f"rows and records removed by erasures: {name}", n] for name, n in sorted(e["removed"].items())],
+        ["customers whose consent was revoked or moved later this run (older snapshots expired)", e["revocations"]],
+    ]
+    table = _table(["", "count"], lines, {1})
+    return (f"<section id='erasures'><h2>Erasures</h2><p>Counts only; the last erasure finished {escape(last)}. "
+            "<code>stedi forget --verify --email ADDRESS</code> proves a person is in no table, snapshot or "
+            f"object.</p>{table}</section>")
 
 
 def _glue_section(facts) -> str:

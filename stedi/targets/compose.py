@@ -407,6 +407,24 @@ class StackView:
         """A client of the stack's S3 (LocalStack) or of its Glue Data Catalog API."""
         return glue_client(self.glue_endpoint) if service == "glue" else s3_client(self.endpoint)
 
+    def s3_client(self):
+        return s3_client(self.endpoint)
+
+    def catalog(self):
+        """pyiceberg's GlueCatalog on the stack's Glue API and LocalStack (the erasure proof reads it)."""
+        from pyiceberg.catalog.glue import GlueCatalog
+
+        from stedi.tables import lakehouse
+
+        house = lakehouse()
+        return GlueCatalog("stedi_docker", **{
+            "glue.endpoint": self.glue_endpoint, "glue.region": house.region,
+            "glue.access-key-id": self.access_key, "glue.secret-access-key": self.secret_key,
+            "s3.endpoint": self.endpoint, "s3.access-key-id": self.access_key,
+            "s3.secret-access-key": self.secret_key, "s3.region": house.region,
+            "s3.force-virtual-addressing": "false",
+        })
+
 
 def view() -> StackView:
     return StackView(s3_endpoint(), catalog_url())

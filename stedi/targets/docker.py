@@ -87,6 +87,8 @@ class DockerTarget:
         from stedi.datasets import synthetic
         from stedi.intake import quarantine
         from stedi.lakehouse import landing
+        from stedi.privacy import register
+        from stedi.privacy.suppression import Suppression, handed_back
         from stedi.runtime import settings
         from stedi.tables import lakehouse
 
@@ -97,7 +99,8 @@ class DockerTarget:
         endpoint = s3_endpoint()
         progress(f"Docker stack up: LocalStack S3 {endpoint}, Glue API {catalog_url()}, Trino {trino_url()}")
         source = synthetic.landing_of(request, progress)
-        landing.upload(Path(source), s3_client(endpoint), progress)
+        suppression = Suppression.current()  # refuses to run when the erasure register cannot be read
+        landing.upload(Path(source), s3_client(endpoint), progress, suppression=suppression)
         register_landing_tables()
         progress(f"running the landing step and the five jobs in the Spark container (catalog {CATALOG})")
         ceiling = quarantine.max_share(house, request.max_quarantine)  # the host's setting, environment included
@@ -105,9 +108,10 @@ class DockerTarget:
         command += ["--max-quarantine", str(ceiling), "--summary", "-", "--key-stdin"]
         command += [] if request.gates else ["--no-gates"]
         # The key goes through stdin: neither the host's process list nor the container's env shows it.
+        # So does the erasure register, which lives on the host: the container's run suppresses the same people.
         result = subprocess.run(
             compose_command("exec", "-T", "spark", *command),
-            input=key.hex() + "\n",
+            input=key.hex() + "\n" + register.handed_over(),
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -116,9 +120,34 @@ class DockerTarget:
             raise DockerStackError(
                 f"the pipeline failed in the Spark container (exit {result.returncode}): its log is above"
             )
-        summary = summary_from(result.stdout)
+        summary = handed_back(summary_from(result.stdout), suppression.withheld)
         summary.update(target="docker", landing_dir=str(source), s3_endpoint=endpoint)
         return summary
+
+    def forget(self, emails: list[str], progress) -> dict:
+        """`stedi forget` in the Spark container: the key, the host's erasure register and the
+        addresses go through stdin (never a process list); the erasure's outcome comes back on
+        stdout with the register as the container left it, which the host's register absorbs."""
+        from stedi.privacy import register
+        from stedi.runtime import settings
+
+        if not is_up():
+            raise DockerStackError(NOT_UP)
+        payload = json.dumps({"emails": emails, "register": register.handed_over()})
+        result = subprocess.run(
+            compose_command("exec", "-T", "spark", "stedi", "forget", "--target", "docker", "--key-stdin"),
+            input=settings.pseudonym_key().hex() + "\n" + payload + "\n",
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            answer = summary_from(result.stdout)
+        except DockerStackError:
+            raise DockerStackError(
+                f"the erasure failed in the Spark container (exit {result.returncode}): its log is above"
+            ) from None
+        register.absorb(answer.pop("register"))
+        return answer
 
     def _copy_docs(self, progress) -> None:
         """The container's Data Docs to the host's docs directory (`stedi docs --target docker`)."""

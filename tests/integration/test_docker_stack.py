@@ -267,6 +267,36 @@ def test_a_glue_studio_script_runs_unchanged_on_the_stacks_spark(runs, starter_d
     assert table["Parameters"]["table_type"].upper() == "ICEBERG"
 
 
+def test_an_erasure_on_the_docker_stack_reaches_every_copy_and_the_next_run_keeps_them_out(runs, starter_data,
+                                                                                         tmp_path):
+    """`stedi forget --target docker`: the erasure runs in the Spark container, the proof reads the
+    stack from the host, and the host's register (a private one here: the suite's other stacks keep
+    every customer) keeps the person out of the next docker run."""
+    env = {**os.environ, "STEDI_PRIVACY_DIR": str(tmp_path / "privacy")}
+    customers = oracle.records(starter_data, "customer")
+    person = sorted(c["email"] for c in customers if c.get("shareWithResearchAsOfDate"))[0]
+    request = tmp_path / "emails.txt"
+    request.write_text(person + "\n")
+
+    def stedi(*argv: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "stedi.cli", *argv], env=env, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=900)
+
+    erased = stedi("forget", "--target", "docker", "--file", str(request))
+    assert erased.returncode == 0, erased.stdout[-2000:] + erased.stderr[-4000:]
+    assert "verified: no trace of the 1 person(s)" in erased.stdout
+    assert "rewrote s3://stedi-lakehouse/customer/landing/" in erased.stderr
+    assert person.lower() not in (erased.stdout + erased.stderr).lower()
+    summary = tmp_path / "summary.json"
+    again = stedi("pipeline", "--target", "docker", "--landing", str(starter_data), "--summary", str(summary))
+    assert again.returncode == 0, again.stderr[-4000:]
+    landing = json.loads(summary.read_text())["landing"]
+    assert landing["customer_landing"]["suppressed"] == 1
+    assert all(e["records"] == e["accepted"] + e["quarantined"] + e["suppressed"] for e in landing.values())
+    proof = stedi("forget", "--target", "docker", "--verify", "--email", person)
+    assert proof.returncode == 0 and "verified: no trace" in proof.stdout, proof.stdout + proof.stderr[-3000:]
+
+
 def test_make_smoke_checks_every_path(runs):
     completed = _make("smoke")
     lines = [line for line in completed.stdout.splitlines() if line.startswith("ok  ")]

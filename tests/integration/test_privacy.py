@@ -55,7 +55,8 @@ def env(tmp_path_factory):
 def stedi(env: dict, *argv: str, expect: int = 0) -> subprocess.CompletedProcess:
     done = subprocess.run([sys.executable, "-m", "stedi.cli", *argv], env=env, cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=900)
-    assert done.returncode == expect, f"stedi {' '.join(argv)}: exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-4000:]}"
+    said = f"{done.stdout[-3000:]}\n{done.stderr[-4000:]}"
+    assert done.returncode == expect, f"stedi {' '.join(argv)}: exit {done.returncode}\n{said}"
     return done
 
 
@@ -87,7 +88,8 @@ def tables(env: dict) -> dict[str, list[dict]]:
 def snapshots(env: dict) -> dict[str, list[int]]:
     catalog = stack(env).catalog()
     house = lakehouse()
-    return {n: [s.snapshot_id for s in catalog.load_table((house.namespace, n)).snapshots()] for n in house.iceberg_tables}
+    return {name: [s.snapshot_id for s in catalog.load_table((house.namespace, name)).snapshots()]
+            for name in house.iceberg_tables}
 
 
 def about(row: dict, person: dict, pseudonyms: set[str]) -> bool:
@@ -155,7 +157,8 @@ def test_a_killed_erasure_is_registered_first_and_the_next_one_finishes_it(erase
     [half] = erased["half"]
     assert not half.done and half.customer_id == hmac_hex(person["email"], key(env))
     [done] = register.load(Path(env["STEDI_HOME"]) / "privacy" / register.FILE)
-    assert done.erasure_id == half.erasure_id and done.done and done.device_ids == (hmac_hex(person["serial"], key(env)),)
+    assert done.erasure_id == half.erasure_id and done.done
+    assert done.device_ids == (hmac_hex(person["serial"], key(env)),)
     assert "verified: no trace of the 1 person(s)" in erased["finished"].stdout
 
 
@@ -176,7 +179,8 @@ def test_the_proof_finds_nothing_anywhere_and_finds_someone_still_there(erased, 
     proof = stedi(env, "forget", "--verify", "--email", person["given"], "--also", person["name"])
     assert "verified: no trace" in proof.stdout
     assert "snapshots" in proof.stderr and "objects" in proof.stderr
-    other = sorted(norm(c["email"]) for c in records(starter_data, "customer") if norm(c["email"]) != person["email"])[0]
+    emails = sorted(norm(c["email"]) for c in records(starter_data, "customer"))
+    other = next(email for email in emails if email != person["email"])
     found = stedi(env, "forget", "--verify", "--email", other, expect=1)
     assert "place(s) still hold the 1 person(s)" in found.stdout and other not in found.stdout.lower()
     assert person["email"] not in (erased["finished"].stdout + erased["finished"].stderr).lower()
@@ -212,8 +216,8 @@ def revoked(erased, env, person, starter_data, tmp_path_factory):
     landing = tmp_path_factory.mktemp("revocation") / "landing"
     shutil.copytree(starter_data, landing)
     customers = records(starter_data, "customer")
-    consenting = sorted((c for c in customers if c.get("shareWithResearchAsOfDate") and norm(c["email"]) != person["email"]),
-                        key=lambda c: norm(c["email"]))
+    consenting = sorted((c for c in customers if c.get("shareWithResearchAsOfDate")
+                         and norm(c["email"]) != person["email"]), key=lambda c: norm(c["email"]))
     who = consenting[0]
     newer = {k: v for k, v in who.items() if k != "shareWithResearchAsOfDate"}
     newer["lastUpdateDate"] = who["lastUpdateDate"] + 1000
@@ -223,7 +227,8 @@ def revoked(erased, env, person, starter_data, tmp_path_factory):
 
 
 def test_the_erased_person_stays_out_of_a_run_on_the_same_landing_files(revoked, person, starter_data, env):
-    mine = {name: sum(1 for r in records(starter_data, source) if about(r, person, set())) for name, source in SOURCES.items()}
+    mine = {name: sum(1 for r in records(starter_data, source) if about(r, person, set()))
+            for name, source in SOURCES.items()}
     landing = revoked["summary"]["landing"]
     for name, count in mine.items():
         assert landing[name]["suppressed"] == count, name
@@ -256,6 +261,12 @@ def test_after_make_down_a_fresh_stack_still_keeps_the_person_out(revoked, env, 
     assert "verified: no trace" in stedi(env, "forget", "--verify", "--email", person["email"]).stdout
 
 
+def test_the_run_report_counts_erasures_and_names_nobody(revoked, env, person):
+    page = (Path(env["STEDI_REPORT_DIR"]) / "index.html").read_text()
+    assert "<h2>Erasures</h2>" in page and "people erased (stedi forget)</td><td class='n' data-value='1'>1<" in page
+    assert person["email"] not in page.lower() and person["serial"] not in page
+
+
 def test_a_run_refuses_to_start_without_a_readable_register(revoked, env, starter_data):
     register_file = Path(env["STEDI_HOME"]) / "privacy" / register.FILE
     saved = register_file.read_bytes()
@@ -265,3 +276,14 @@ def test_a_run_refuses_to_start_without_a_readable_register(revoked, env, starte
         assert "erasure register" in refused.stderr and "nothing runs without it" in refused.stderr
     finally:
         register_file.write_bytes(saved)
+
+
+def test_with_no_stack_running_an_erasure_request_is_remembered_for_the_next_run(revoked, env, starter_data):
+    stedi(env, "down")
+    register_file = Path(env["STEDI_HOME"]) / "privacy" / register.FILE
+    before = len(register.load(register_file))
+    someone = sorted(norm(c["email"]) for c in records(starter_data, "customer"))[-1]
+    remembered = stedi(env, "forget", "--email", someone)
+    assert "the stack is not running" in remembered.stderr and "added to the suppression list" in remembered.stderr
+    assert someone not in (remembered.stdout + remembered.stderr).lower()
+    assert len(register.load(register_file)) == before + 1

@@ -35,7 +35,8 @@ def ana_erased(key) -> Suppression:
 
 def test_an_erased_persons_records_are_dropped_at_the_intake_and_counted(key, ana_erased):
     house = lakehouse()
-    customers = read_source(house.table("customer_landing"), [("c.json", lines(ANA, BO) + b'{"email": " ANA.lee@test.com ", broken\n')])
+    broken = b'{"email": " ANA.lee@test.com ", broken\n'
+    customers = read_source(house.table("customer_landing"), [("c.json", lines(ANA, BO) + broken)])
     assert (customers.accepted.num_rows, customers.quarantined.num_rows) == (2, 1)
     kept = ana_erased.apply(house.table("customer_landing"), customers)
     assert kept.accepted.column("email").to_pylist() == ["bo@test.com"]
@@ -118,7 +119,8 @@ def test_erasure_finds_a_persons_rows_through_the_declarations_alone():
     house = lakehouse()
     assert erase.searched(house.table("customer_trusted")) == {"email": "email", "serialNumber": "serialNumber"}
     assert erase.searched(house.table("accelerometer_trusted")) == {"user": "email"}
-    assert erase.searched(house.table("customers_curated")) == {"customer_id": "customer_ids", "device_id": "device_ids"}
+    curated = {"customer_id": "customer_ids", "device_id": "device_ids"}
+    assert erase.searched(house.table("customers_curated")) == curated
     assert erase.searched(house.table("machine_learning_curated")) == {"device_id": "device_ids"}
     assert erase.searched(house.table("step_trainer_landing_quarantine")) == {"raw": "text"}
 
