@@ -50,6 +50,19 @@ class EmbeddedIO:
             return self.intake(name).accepted
         return retry(lambda: self._load(table).scan().to_arrow(), what=_STORE)
 
+    def exists(self, name: str) -> bool:
+        """Whether the table has been written (a landing table always is: it is its files)."""
+        from pyiceberg.exceptions import NoSuchTableError
+
+        table = self.house.table(name)
+        if table.is_landing_files:
+            return True
+        try:
+            self._load(table)
+        except NoSuchTableError:
+            return False
+        return True
+
     def stage(self, table: Table, rows) -> Staged:
         """The rows as a snapshot on the table's `audit` branch, forked from the current one."""
         arrow = _conform_arrow(_arrow(rows), table)

@@ -71,6 +71,11 @@ class SparkCatalogIO:
             return self.intake(name).accepted
         return self.spark.table(self.identifier(table))
 
+    def exists(self, name: str) -> bool:
+        """Whether the table has been written (a landing table always is: it is its files)."""
+        table = self.house.table(name)
+        return self._virtual(table) or self.spark.catalog.tableExists(self.identifier(table))
+
     def intake(self, name: str) -> Intake:
         """Every record of the table's landing files, accepted or quarantined (read once per run)."""
         if name not in self._intakes:

@@ -121,7 +121,9 @@ def forget(emails: list[str], progress=print, site=None, house: Lakehouse | None
             if stack is None:
                 return _remember_only(people, earlier, progress, started)
             site = EmbeddedSite(stack)
-        others = _find(site, house, Suppression(key, people), people)
+        finder = Suppression(key, people)
+        finder.needles = [p.email.encode() for p in people.values()]
+        others = _find(site, house, finder, people)
         devices = {c: {hmac_hex(s, key) for s in p.serials} for c, p in people.items()}
         for erasure in earlier:  # a killed erasure's devices, whose records may be gone from landing already
             if erasure.customer_id in devices:
@@ -142,6 +144,9 @@ def forget(emails: list[str], progress=print, site=None, house: Lakehouse | None
                 )
             people = {c: p for c, p in people.items() if c in known}
             matcher = Suppression(key, people, {d for c in known for d in devices[c]})
+            serials = {s for p in people.values() for s in p.serials}
+            if {hmac_hex(s, key) for s in serials} == matcher.device_ids:  # every pseudonym's clear value known
+                matcher.needles = [v.lower().encode() for v in {p.email for p in people.values()} | serials]
             runtime.io.suppression = matcher
             pending = _pending(earlier, people, devices)
             progress(f"erasure {', '.join(e.erasure_id[:8] for e in pending)}: {len(people)} person(s) registered")
@@ -200,8 +205,10 @@ def _find(site, house: Lakehouse, finder: Suppression, people: dict[str, Person]
     for table in house.zone("landing"):
         personal = any(c.pii and not c.identifies for c in table.columns)
         for key in objects(s3, house.bucket, house.landing_prefix(table)):
-            data = s3.get_object(Bucket=house.bucket, Key=key)["Body"].read()
-            for line in _lines(data):
+            text = _text(s3.get_object(Bucket=house.bucket, Key=key)["Body"].read())
+            if not personal and not any(n.decode() in text.lower() for n in finder.needles or []):
+                continue  # (the finder knows every address in clear: a file without one names nobody)
+            for line in text.splitlines():
                 if finder.text_hits(line):
                     _note(line, table, finder, people)
                 elif personal:
@@ -231,14 +238,14 @@ def _note(line: str, table: Table, finder: Suppression, people: dict[str, Person
             (person.phones if "phone" in column.name.lower() else person.names).add(value)
 
 
-def _lines(data: bytes) -> list[str]:
+def _text(data: bytes) -> str:
+    """A landing object as text (gzip inflated); bytes that are not text read as none."""
     import gzip
 
     try:
-        text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+        return (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError):
-        return []
-    return text.splitlines()
+        return ""
 
 
 # ---------------------------------------------------------------------------- the copies

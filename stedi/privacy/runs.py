@@ -57,13 +57,10 @@ def consents(io, house, key: bytes) -> dict[str, int]:
     """The research consents in force as published before this run: customer pseudonym -> date
     (keyed, so no address is held longer than needed); empty on a fresh stack."""
     table = _consent_table(house)
-    if table is None:
+    if table is None or not io.exists(table.name):  # nothing published yet (a fresh stack): nothing to revoke
         return {}
-    try:
-        rows = io.read_published(table.name)
-        rows = rows.toArrow() if hasattr(rows, "toArrow") else rows
-    except Exception:  # nothing published yet (a fresh stack): nothing to revoke
-        return {}
+    rows = io.read_published(table.name)
+    rows = rows.toArrow() if hasattr(rows, "toArrow") else rows
     email = next(c.name for c in table.columns if c.identifies == "email")
     return _by_customer(rows.select([email, CONSENT]).to_pylist(), email, key)
 
