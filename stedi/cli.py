@@ -371,6 +371,10 @@ def _print_tables(summary: dict) -> None:
     if landed:
         print()
         print(table(landed, ("landing table", "files", "records", "accepted", "quarantined", "suppressed")))
+    erasures = summary.get("erasures")
+    if erasures and (erasures["people"] or erasures["suppressed"]):
+        print(f"\nerased people: {erasures['people']:,} (stedi.erasures); their records suppressed this run: "
+              f"{erasures['suppressed']:,}")
     if "cross_customer_pairs" in summary:
         print(f"\nmachine_learning_curated rows pairing two different customers: {summary['cross_customer_pairs']:,}")
 

@@ -43,9 +43,9 @@ def after_intake(io, house, summary: dict, gate, progress) -> None:
             register.add_devices(erasure, new)
             progress(f"erasure {erasure.erasure_id[:8]}: {len(new)} more device(s) of the person now suppressed")
     written = flow.publish(io, house.erasures, register.rows(register.load()), gate)
-    summary["tables"][house.erasures.name] = written.rows
-    summary["snapshots"][house.erasures.name] = written.snapshot_id
     summary["erasures"] = {
+        "rows": written.rows,  # of stedi.erasures (the run's own tables are in summary["tables"])
+        "snapshot": written.snapshot_id,
         "people": len({e.customer_id for e in erasures}),
         "unfinished": sum(1 for e in erasures if not e.done),
         "suppressed": sum(entry.get("suppressed", 0) for entry in summary["landing"].values()),

@@ -257,7 +257,7 @@ def test_after_make_down_a_fresh_stack_still_keeps_the_person_out(revoked, env, 
     stedi(env, "down")
     summary = run(env, starter_data)
     assert sum(entry["suppressed"] for entry in summary["landing"].values()) > 0
-    assert summary["tables"]["erasures"] == 1
+    assert summary["erasures"]["rows"] == 1
     assert "verified: no trace" in stedi(env, "forget", "--verify", "--email", person["email"]).stdout
 
 
