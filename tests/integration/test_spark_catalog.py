@@ -259,7 +259,8 @@ def test_the_glue_entry_points_gate_each_job_before_publishing_then_verify(lake,
         (j.output.name, expected[j.output.name]) for j in pipeline.jobs()
     ]
     gates = lines[-1]
-    assert sorted(gates["tables"]) == sorted(house.queryable)
+    # as on AWS, no pipeline run published stedi.erasures here: the gates job checks what was published
+    assert sorted(gates["tables"]) == sorted(set(house.queryable) - {house.erasures.name})
     assert gates["quarantined"] == {f"{t.name}_quarantine": 0 for t in house.zone("landing")}
     assert len(glue.committed) == len(job_order())
     docs = glue.stack.s3_client().list_objects_v2(Bucket=house.bucket, Prefix="data-docs/")["Contents"]
@@ -350,4 +351,4 @@ def test_offline_with_nothing_cached_the_pipeline_says_so_and_runs_on_the_bridge
     warning = next(line for line in out.splitlines() if "warning: the Iceberg jars for Spark" in line)
     assert "Maven could not fetch them" in warning and "offline mode" in warning
     assert "runs on the pyiceberg bridge instead" in warning
-    assert "table I/O: the pyiceberg bridge" in out and "quality gates: 11 tables" in out
+    assert "table I/O: the pyiceberg bridge" in out and "quality gates: 12 tables" in out
