@@ -91,11 +91,16 @@ def upload(
             stat = path.stat()
             md5 = known.get(str(path.resolve()), {}).get(f"{stat.st_size}:{stat.st_mtime_ns}")
             data = None if md5 else path.read_bytes()
+            scrubbed_before = clean.scrubbed(path)
+            if scrubbed_before and present.get(key) == scrubbed_before[0]:  # already in the bucket without them
+                withheld += scrubbed_before[1]
+                continue
             if not clean.known(path):
                 data = data if data is not None else path.read_bytes()
                 scrubbed, gone = suppression.scrub(data)
                 if gone:  # the object is the file without them: no local copy stands for it
                     withheld += gone
+                    clean.add(path, hashlib.md5(scrubbed).hexdigest(), gone)
                     if present.get(key) != hashlib.md5(scrubbed).hexdigest():
                         s3_client.put_object(Bucket=house.bucket, Key=key, Body=scrubbed)
                         sent += 1
@@ -117,8 +122,9 @@ def upload(
 
 
 class _Clean:
-    """Files known to hold no erased person's record under the register's current state, so an
-    unchanged file is not read again to find out (kept beside the upload digests)."""
+    """What each file holds of erased people under the register's current state: nothing, or the
+    MD5 of its bytes without them and how many records went; an unchanged file is not read again to
+    find out (kept beside the upload digests)."""
 
     def __init__(self, digests: Path | None, suppression):
         self.suppression = suppression
@@ -131,18 +137,27 @@ class _Clean:
         self.files = saved.get("files", {}) if saved.get("register") == self.stamp else {}
 
     def known(self, path: Path) -> bool:
+        """Whether the file, as it is, holds nobody erased."""
         if not self.suppression:
             return True
-        stat = path.stat()
-        return self.files.get(str(path.resolve())) == f"{stat.st_size}:{stat.st_mtime_ns}"
+        return self.files.get(str(path.resolve())) == [_stamp(path)]
 
-    def add(self, path: Path) -> None:
-        stat = path.stat()
-        self.files[str(path.resolve())] = f"{stat.st_size}:{stat.st_mtime_ns}"
+    def scrubbed(self, path: Path) -> tuple[str, int] | None:
+        """(MD5 without them, records withheld) of a file, as it is, that holds someone erased."""
+        entry = self.files.get(str(path.resolve())) if self.suppression else None
+        return (entry[1], entry[2]) if entry and len(entry) == 3 and entry[0] == _stamp(path) else None
+
+    def add(self, path: Path, md5: str | None = None, withheld: int = 0) -> None:
+        self.files[str(path.resolve())] = [_stamp(path), md5, withheld] if md5 else [_stamp(path)]
 
     def save(self) -> None:
         if self.path and self.suppression:
             self.path.write_text(json.dumps({"register": self.stamp, "files": self.files}))
+
+
+def _stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
 
 
 def _load_digests(path: Path | None) -> dict[str, dict[str, str]]:
