@@ -174,8 +174,9 @@ def _plain(row: dict) -> dict:
 class Gate:
     """Runs the suites of each table handed to it, in one GX context per pipeline run.
 
-    Tables that pass are remembered (as the frames that were validated), so later suites
-    join against exactly what was published without reading it back.
+    Tables that pass in memory are remembered (as the frames that were validated), so later
+    suites join against exactly what was published without reading it back; a table validated in
+    Spark is read back from its published snapshot, which is the staged one fast-forwarded.
     """
 
     params: JobParams
@@ -236,7 +237,8 @@ class Gate:
         if failures:
             docs = self.build_docs()
             raise GateFailed(table.name, failures, docs=str(docs) if docs else None)
-        self._accepted[table.name] = staged
+        if engine.name == "pandas":  # rows in memory; a Spark frame reads a stage branch that publishing drops
+            self._accepted[table.name] = staged
         outcome = Outcome(
             table=table.name,
             engine=engine.name,
