@@ -63,11 +63,12 @@ def _erase(emails: list[str], target, progress) -> dict | None:
     """The erasure on the target's stack; None when no address names anyone (said on stderr)."""
     from stedi.privacy import erase
 
+    policy = published_policy(target.name)
     if target.name == "docker":
-        answer = target.forget(emails, progress)
+        answer = target.forget(emails, policy, progress)
         return None if answer.get("unknown") else answer
     try:
-        return erase.forget(emails, progress).handed()
+        return erase.forget(emails, progress, policy=policy).handed()
     except erase.UnknownPeople as unknown:
         print(f"stedi: {unknown}", file=sys.stderr)
         return None
@@ -88,12 +89,29 @@ def _forget_in_container() -> int:
     register.receive(payload["register"])
     progress = Progress(stream=sys.stderr)
     try:
-        answer = erase.forget(payload["emails"], progress, site=erase.ContainerSite()).handed()
+        site = erase.ContainerSite()
+        answer = erase.forget(payload["emails"], progress, site=site, policy=payload["policy"]).handed()
     except erase.UnknownPeople as unknown:
         print(f"stedi: {unknown}", file=sys.stderr)
         answer = {"unknown": True}
     print(SUMMARY_MARK + json.dumps({**answer, "register": register.handed_over()}), flush=True)
     return 1 if answer.get("unknown") else 0
+
+
+def published_policy(target: str) -> str:
+    """The policy the target's tables were last published under (the last run's summary): an
+    erasure's gates check the tables by its rules."""
+    import json
+
+    from stedi.runtime import settings
+
+    try:
+        summary = json.loads(settings.last_run_file().read_text())
+    except (FileNotFoundError, ValueError):
+        return settings.DEFAULT_POLICY
+    if summary.get("target") != target:
+        return settings.DEFAULT_POLICY
+    return summary.get("policy", settings.DEFAULT_POLICY)
 
 
 def report(hits, people: int) -> str:

@@ -124,7 +124,7 @@ class DockerTarget:
         summary.update(target="docker", landing_dir=str(source), s3_endpoint=endpoint)
         return summary
 
-    def forget(self, emails: list[str], progress) -> dict:
+    def forget(self, emails: list[str], policy: str, progress) -> dict:
         """`stedi forget` in the Spark container: the key, the host's erasure register and the
         addresses go through stdin (never a process list); the erasure's outcome comes back on
         stdout with the register as the container left it, which the host's register absorbs."""
@@ -133,7 +133,7 @@ class DockerTarget:
 
         if not is_up():
             raise DockerStackError(NOT_UP)
-        payload = json.dumps({"emails": emails, "register": register.handed_over()})
+        payload = json.dumps({"emails": emails, "policy": policy, "register": register.handed_over()})
         result = subprocess.run(
             compose_command("exec", "-T", "spark", "stedi", "forget", "--target", "docker", "--key-stdin"),
             input=settings.pseudonym_key().hex() + "\n" + payload + "\n",
