@@ -95,9 +95,10 @@ def test_the_numbers_on_the_page_are_the_run_summarys(run):
     summary = run["summary"]
     tables = {row[0]: int(row[2].replace(",", "")) for row in cells(html, "table")}
     assert tables == summary["tables"]
-    landing = {row[0]: [int(v.replace(",", "")) for v in row[1:4]] for row in cells(html, "source")
-               if len(row) == 4 and row[1].replace(",", "").isdigit()}
-    assert landing == {name: [v["records"], v["accepted"], v["quarantined"]] for name, v in summary["landing"].items()}
+    landing = {row[0]: [int(v.replace(",", "")) for v in row[1:5]] for row in cells(html, "source")
+               if len(row) == 5 and row[1].replace(",", "").isdigit()}
+    assert landing == {name: [v["records"], v["accepted"], v["quarantined"], v["suppressed"]]
+                       for name, v in summary["landing"].items()}
     assert summary["landing"]["accelerometer_landing"]["quarantined"] == len(BAD_LINES)
     for job in ("accelerometer_landing_to_trusted", "step_trainer_trusted"):  # every dropped row has its reason
         result, rows_in = summary["jobs"][job], summary["tables"][job.split("_to_")[0] if "_to_" in job
