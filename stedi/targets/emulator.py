@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     _enforce_like_aws()
     _authorize_glue_by_resource()
+    _authorize_secrets_by_resource()
     from stedi.targets import stack_keys
 
     stack_keys.write(options.keys / stack_keys.ADMIN_FILE, _bootstrap_admin(options.region))
@@ -67,12 +68,14 @@ def _bootstrap_admin(region: str):
 
 
 def _enforce_like_aws() -> None:
-    """Four things AWS's authorization does that moto 5.2.5's does not, so a policy that passes
+    """Five things AWS's authorization does that moto 5.2.5's does not, so a policy that passes
     here is one that passes there:
 
     - a refusal names the action and the resource, as AWS's AccessDenied messages do;
-    - `s3:ListBucket` is checked against the listed prefix (the policy's `s3:prefix` condition,
-      StringLike), where moto ignores StringLike conditions;
+    - `s3:ListBucket` (and `s3:ListBucketVersions`) is checked against the listed prefix (the
+      policy's `s3:prefix` condition, StringLike), where moto ignores StringLike conditions;
+    - `?` in an Action or Resource matches one character (the pseudonym key's secret ARN ends in
+      `-??????`), where moto compiles the element as a regular expression and fails with a 500;
     - a multi-object delete (Iceberg's S3FileIO deletes in batches) is checked key by key, as
       `s3:DeleteObject` on each object, where moto checks it against the bucket;
     - a statement whose condition is not met does not apply, where moto makes it an explicit deny:
@@ -84,6 +87,7 @@ def _enforce_like_aws() -> None:
     from moto.s3.exceptions import S3ClientError
 
     policy_conditions.CONDITION_OPERATIONS["StringLike"] = _string_like
+    access_control.IAMPolicyStatement._match = staticmethod(_wildcard_match)
     access_control.IAMPolicyStatement.is_action_permitted = _statement_permits
 
     def sentence(request) -> str:
@@ -137,7 +141,7 @@ def _enforce_like_aws() -> None:
 
         def _check(self, resource: str) -> None:
             """moto's evaluation of the caller's policies, given the request's condition keys."""
-            listing = self._action == "s3:ListBucket"
+            listing = self._action in ("s3:ListBucket", "s3:ListBucketVersions")
             conditions = {"s3:prefix": _query(self._path).get("prefix", "")} if listing else None
             permitted = False
             for policy in self._access_key.collect_policies():
@@ -180,6 +184,12 @@ def _string_like(expected: list[str] | str, actual: str) -> bool:
     return any(re.fullmatch(re.escape(p).replace(r"\*", ".*").replace(r"\?", "."), actual) for p in patterns)
 
 
+def _wildcard_match(pattern: str, string: str):
+    """An Action or Resource element against the request's: IAM's wildcards, where moto makes the
+    element a regular expression (a secret's ARN ending `-??????` then fails to compile)."""
+    return re.fullmatch(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", "."), string)
+
+
 def _query(path: str) -> dict[str, str]:
     from urllib.parse import parse_qs, urlsplit
 
@@ -220,6 +230,22 @@ def _authorize_glue_by_resource() -> None:
         return f"{base}:catalog"
 
     GlueResponse._determine_resource = determine_resource
+
+
+def _authorize_secrets_by_resource() -> None:
+    """The ARN of the secret a Secrets Manager request names (moto checks every one against `*`, so
+    a policy granting one secret's ARN, as the jobs' does, granted nothing)."""
+    from moto.secretsmanager.responses import SecretsManagerResponse
+
+    def determine_resource(self) -> str:
+        try:
+            secret_id = json.loads(self.body or "{}").get("SecretId")
+        except ValueError:
+            secret_id = None
+        secret = self.backend.secrets.get(secret_id) if secret_id else None
+        return secret.arn if secret is not None else "*"
+
+    SecretsManagerResponse._determine_resource = determine_resource
 
 
 def _serve(host: str, port: int) -> None:

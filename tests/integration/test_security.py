@@ -104,6 +104,22 @@ def test_dummy_keys_unsigned_requests_and_the_jobs_keys_outside_their_policy_are
     assert error_of(lambda: job.client("iam").list_users())["Code"] == "AccessDenied"
 
 
+def test_the_pseudonym_key_secret_is_granted_by_its_arns_wildcards_as_iam_reads_them(lake):
+    """`stedi/pseudonym-key-??????`: the six characters Secrets Manager appends, and no more."""
+    admin, job = lake["admin"], lake["job"]
+    config = local_config()
+    secrets = admin.client("secretsmanager")
+    secrets.create_secret(Name=config.secret_name, SecretString="00" * 32)
+    secrets.create_secret(Name=f"{config.secret_name}-other", SecretString="11" * 32)
+    try:
+        assert job.client("secretsmanager").get_secret_value(SecretId=config.secret_name)["SecretString"] == "00" * 32
+        refused = error_of(lambda: job.client("secretsmanager").get_secret_value(SecretId=f"{config.secret_name}-other"))
+        assert (refused["Code"], refused["status"]) == ("AccessDeniedException", 403)
+    finally:
+        for name in (config.secret_name, f"{config.secret_name}-other"):
+            secrets.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+
 def test_the_emulators_control_api_is_closed(lake):
     """moto's /moto-api/ answers anyone: reset-auth would switch authentication off."""
     endpoint = lake["admin"].endpoint
@@ -122,7 +138,7 @@ def test_keys_state_data_docs_and_report_are_readable_by_the_user_only(lake):
     report.write(lake["summary"], admin, settings.report_dir())
     for folder in (admin.home, stack_keys.folder(admin.home), settings.docs_dir(), settings.report_dir()):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
-    for keys in (stack_keys.ADMIN_FILE, stack_keys.JOB_FILE):
+    for keys in (stack_keys.ADMIN_FILE, stack_keys.JOB_FILE, stack_keys.ERASURE_FILE):
         assert stat.S_IMODE((stack_keys.folder(admin.home) / keys).stat().st_mode) == 0o600
 
 
