@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars keys pipeline report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws forget-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -80,6 +80,10 @@ deploy: $(STAMP) ## create or update the lakehouse on AWS (PLAN=1: only show; FO
 
 run-aws: $(STAMP) ## run the five Glue jobs, then the quality gates, on AWS in order and wait for each (POLICY= overrides the deployed one)
 	$(BIN)/python -m stedi.aws run $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY))
+
+forget-aws: $(STAMP) ## erase people on AWS with the deployed erasure Glue job, under its own role (EMAIL= or FILE=)
+	@test -n "$(EMAIL)$(FILE)" || { echo 'make forget-aws EMAIL=person@example.com (or FILE=emails.txt, one a line)' >&2; exit 2; }
+	$(BIN)/python -m stedi.aws forget $(if $(EMAIL),--email '$(EMAIL)') $(if $(FILE),--file '$(FILE)')
 
 destroy: $(STAMP) ## remove everything the deploy created, found by its tags (PLAN=1: only list it)
 	$(BIN)/python -m stedi.aws destroy $(if $(PLAN),--plan)

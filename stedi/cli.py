@@ -169,7 +169,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from stedi.aws.cli import add_aws_parsers
 
-    add_aws_parsers(commands)  # stedi aws deploy|run|destroy
+    add_aws_parsers(commands)  # stedi aws deploy|run|forget|destroy
     return parser
 
 

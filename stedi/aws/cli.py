@@ -1,9 +1,10 @@
-"""The commands: `python -m stedi.aws deploy|run|destroy`, and the same under `stedi aws`.
+"""The commands: `python -m stedi.aws deploy|run|forget|destroy`, and the same under `stedi aws`.
 
     python -m stedi.aws deploy --plan        # what would be created or changed; writes nothing
     python -m stedi.aws deploy               # create or update, idempotently
     python -m stedi.aws run                  # the five Glue jobs, then the gates, in order, with progress
     python -m stedi.aws destroy              # everything the deploy created, and nothing else
+    python -m stedi.aws forget --email A     # the erasure job on those people, watched until it ends
 
 Errors a person can fix print as one sentence and exit 2; a Glue job that fails exits 1.
 """
@@ -21,11 +22,13 @@ from stedi.runtime.progress import Progress
 def add_aws_parsers(subparsers, *, grouped: bool = True) -> None:
     """Add the commands to an argparse subparsers object.
 
-    grouped=True adds one `aws` command holding deploy/run/destroy (for the `stedi` CLI);
-    grouped=False adds the three directly (for `python -m stedi.aws`).
+    grouped=True adds one `aws` command holding deploy/run/forget/destroy (for the `stedi` CLI);
+    grouped=False adds the four directly (for `python -m stedi.aws`).
     """
     if grouped:
-        aws = subparsers.add_parser("aws", help="deploy the lakehouse to AWS, run its Glue jobs, destroy it")
+        aws = subparsers.add_parser(
+            "aws", help="deploy the lakehouse to AWS, run its Glue jobs, erase people, destroy it"
+        )
         subparsers = aws.add_subparsers(dest="aws_command", required=True)
 
     deploy = subparsers.add_parser("deploy", help="create or update the lakehouse on AWS (--plan: show only)")
@@ -48,6 +51,12 @@ def add_aws_parsers(subparsers, *, grouped: bool = True) -> None:
     run.add_argument("--policy", choices=settings.POLICIES, help="override the jobs' policy for this run")
     run.add_argument("--poll", type=float, default=15.0, help="seconds between two looks at a running job")
     run.set_defaults(handler=_run)
+
+    forget = subparsers.add_parser("forget", help="erase people with the deployed erasure job and wait for it")
+    forget.add_argument("--email", action="append", default=[], help="the person's email (repeatable)")
+    forget.add_argument("--file", type=Path, help="a file of emails, one a line")
+    forget.add_argument("--poll", type=float, default=15.0, help="seconds between two looks at the running job")
+    forget.set_defaults(handler=_forget)
 
     destroy = subparsers.add_parser("destroy", help="remove everything the deploy created (found by its tags)")
     destroy.add_argument("--plan", action="store_true", help="list what would be deleted; delete nothing")
@@ -108,6 +117,15 @@ def _run(args) -> int:
     from stedi.aws.run import run
 
     run(policy=args.policy, poll_seconds=args.poll)
+    return 0
+
+
+@_guarded
+def _forget(args) -> int:
+    from stedi.aws.erasure import forget
+    from stedi.privacy.cli import emails_of
+
+    forget(emails_of(args), poll_seconds=args.poll)
     return 0
 
 

@@ -129,6 +129,10 @@ class Aws:
     def role_arn(self) -> str:
         return self.config.role_arn(self.account)
 
+    @property
+    def erasure_role_arn(self) -> str:
+        return self.config.role_arn(self.account, self.config.erasure_role_name)
+
     def supports(self, service: str, operation: str) -> bool:
         """Whether the endpoint implements `operation`; asked once, on a name that does not exist."""
         key = (service, operation)

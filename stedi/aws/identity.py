@@ -1,4 +1,5 @@
-"""The jobs' IAM role with its inline policy, and the pseudonym key in Secrets Manager.
+"""The jobs' IAM role and the erasure job's, each with its inline policy, and the pseudonym key in
+Secrets Manager.
 
 The key is generated here once, inside AWS: it is never printed, never part of a plan and
 never overwritten, because every pseudonym in the curated tables depends on it and a new
@@ -9,18 +10,47 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from stedi.aws.clients import Aws
 from stedi.aws.errors import DeployError, is_not_found, not_managed, translated
 from stedi.aws.plan import Change
-from stedi.lakehouse.job_policy import job_role_policy, trust_policy
+from stedi.lakehouse.deployment import AwsConfig
+from stedi.lakehouse.job_policy import erasure_role_policy, job_role_policy, trust_policy
 from stedi.tables import Lakehouse
 
 ROLE = "iam role"
 ROLE_POLICY = "iam inline policy"
 SECRET = "secret"
+
+
+@dataclass(frozen=True)
+class RoleOf:
+    """One of the deployment's roles: its names in the configuration, its policy and what it is for."""
+
+    role: str  # the AwsConfig field naming the role
+    policy: str  # the AwsConfig field naming its inline policy
+    document: object  # (config, account, house) -> the inline policy
+    description: str
+
+    def names(self, config: AwsConfig) -> tuple[str, str]:
+        return getattr(config, self.role), getattr(config, self.policy)
+
+
+JOBS = RoleOf(
+    "role_name",
+    "policy_name",
+    job_role_policy,
+    "STEDI Glue jobs: least privilege on the lakehouse bucket, catalog and key",
+)
+ERASURE = RoleOf(
+    "erasure_role_name",
+    "erasure_policy_name",
+    erasure_role_policy,
+    "STEDI erasure job: rewrites landing objects and deletes what holds an erased person",
+)
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -32,12 +62,13 @@ def _document(value) -> dict:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def plan_role(aws: Aws) -> tuple[Change, bool]:
+def plan_role(aws: Aws, role_of: RoleOf = JOBS) -> tuple[Change, bool]:
     """The role's change, and whether the role exists now."""
     cfg, iam = aws.config, aws.iam
-    with translated("iam", f"reading the IAM role {cfg.role_name}"):
+    role_name, _ = role_of.names(cfg)
+    with translated("iam", f"reading the IAM role {role_name}"):
         try:
-            role = iam.get_role(RoleName=cfg.role_name)["Role"]
+            role = iam.get_role(RoleName=role_name)["Role"]
         except ClientError as error:
             if not is_not_found(error):
                 raise
@@ -46,46 +77,47 @@ def plan_role(aws: Aws) -> tuple[Change, bool]:
 
             def create():
                 iam.create_role(
-                    RoleName=cfg.role_name,
+                    RoleName=role_name,
                     Path=cfg.role_path,
                     AssumeRolePolicyDocument=json.dumps(trust_policy()),
-                    Description="STEDI Glue jobs: least privilege on the lakehouse bucket, catalog and key",
+                    Description=role_of.description,
                     Tags=cfg.tag_list(),
                 )
                 # IAM is eventually consistent: wait until the new role reads back before jobs name it.
-                iam.get_waiter("role_exists").wait(RoleName=cfg.role_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+                iam.get_waiter("role_exists").wait(RoleName=role_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
 
-            return Change(ROLE, cfg.role_name, "create", "assumed by glue.amazonaws.com", create), False
-        tags = iam.list_role_tags(RoleName=cfg.role_name)["Tags"]
+            return Change(ROLE, role_name, "create", "assumed by glue.amazonaws.com", create), False
+        tags = iam.list_role_tags(RoleName=role_name)["Tags"]
     if not cfg.is_ours(tags):
-        raise not_managed(ROLE, cfg.role_name, "deleting it on destroy")
+        raise not_managed(ROLE, role_name, "deleting it on destroy")
     if role["Path"] != cfg.role_path:
         raise DeployError(
-            f"the IAM role {cfg.role_name} is at the path {role['Path']}, the configuration says {cfg.role_path}: "
+            f"the IAM role {role_name} is at the path {role['Path']}, the configuration says {cfg.role_path}: "
             "a role cannot move; destroy the deployment first or set role_path in the [aws] table"
         )
     if _same(_document(role["AssumeRolePolicyDocument"]), trust_policy()):
-        return Change(ROLE, cfg.role_name, "unchanged"), True
+        return Change(ROLE, role_name, "unchanged"), True
 
     def update():
-        iam.update_assume_role_policy(RoleName=cfg.role_name, PolicyDocument=json.dumps(trust_policy()))
+        iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust_policy()))
 
-    return Change(ROLE, cfg.role_name, "update", "trust policy differs", update), True
+    return Change(ROLE, role_name, "update", "trust policy differs", update), True
 
 
-def plan_role_policy(aws: Aws, house: Lakehouse, role_exists: bool) -> Change:
+def plan_role_policy(aws: Aws, house: Lakehouse, role_exists: bool, role_of: RoleOf = JOBS) -> Change:
     cfg, iam = aws.config, aws.iam
-    wanted = job_role_policy(cfg, aws.account, house)
-    name = f"{cfg.role_name}/{cfg.policy_name}"
+    role_name, policy_name = role_of.names(cfg)
+    wanted = role_of.document(cfg, aws.account, house)
+    name = f"{role_name}/{policy_name}"
 
     def put():
-        iam.put_role_policy(RoleName=cfg.role_name, PolicyName=cfg.policy_name, PolicyDocument=json.dumps(wanted))
+        iam.put_role_policy(RoleName=role_name, PolicyName=policy_name, PolicyDocument=json.dumps(wanted))
 
     if not role_exists:
         return Change(ROLE_POLICY, name, "create", f"{len(wanted['Statement'])} statements", put)
     with translated("iam", f"reading the inline policy {name}"):
         try:
-            answer = iam.get_role_policy(RoleName=cfg.role_name, PolicyName=cfg.policy_name)
+            answer = iam.get_role_policy(RoleName=role_name, PolicyName=policy_name)
             current = _document(answer["PolicyDocument"])
         except ClientError as error:
             if not is_not_found(error):

@@ -1,4 +1,5 @@
-"""The five Glue jobs, then the quality gates, and the workflow that chains them in that order.
+"""The five Glue jobs, then the quality gates, and the workflow that chains them in that order;
+beside them the erasure job, which runs on request only and under a role of its own.
 
 The order is the pipeline's own (`stedi.pipeline.jobs()`, derived from what each transform
 reads), so AWS runs the jobs in the order the laptop does. The workflow starts the first
@@ -34,6 +35,7 @@ GATES_JOB = "quality_gates"  # spark_jobs/quality_gates.py: the whole lakehouse 
 # What Glue lacks to run the quality gates, pinned as locally. Every job needs them: each one checks
 # its output on an Iceberg branch before publishing it (stedi/gates/flow.py).
 GATES_MODULES = ("great_expectations", "duckdb")
+ERASURE_JOB = "forget"  # spark_jobs/forget.py: `stedi aws forget` starts it with a request of addresses
 
 
 def job_order() -> list[str]:
@@ -41,6 +43,11 @@ def job_order() -> list[str]:
     from stedi.pipeline import jobs
 
     return [*(job.name for job in jobs()), GATES_JOB]
+
+
+def deployed_jobs(order: list[str] | None = None) -> list[str]:
+    """Every Glue job `make deploy` creates: the workflow's, then the erasure job."""
+    return [*(order or job_order()), ERASURE_JOB]
 
 
 def gates_modules(root: Path | None = None) -> str:
@@ -76,6 +83,7 @@ def job_arguments(aws: Aws, policy: str) -> dict[str, str]:
         "--policy": policy,
         "--landing_root": f"s3://{cfg.bucket}",
         "--pseudonym_key_secret": cfg.secret_name,
+        "--erasures_uri": cfg.erasures_uri,  # the intake keeps the erased out; the erasure job appends to it
         "--enable-continuous-cloudwatch-log": "true",
     }
 
@@ -84,7 +92,14 @@ def job_definition(aws: Aws, job: str, house: Lakehouse) -> dict:
     """Everything create_job and update_job take for one job, but its name and tags."""
     cfg = aws.config
     arguments = {**job_arguments(aws, cfg.policy), "--additional-python-modules": gates_modules()}
-    if job == GATES_JOB:
+    role = aws.role_arn
+    if job == ERASURE_JOB:
+        description = (
+            f"Erases the people of a request from every {house.namespace} table, snapshot and landing object "
+            "(`stedi aws forget` starts it); runs under its own least-privilege role"
+        )
+        role = aws.erasure_role_arn
+    elif job == GATES_JOB:
         description = f"Validates every {house.namespace} table with the quality gates; Data Docs in {cfg.docs_uri}"
         arguments["--docs_uri"] = cfg.docs_uri
     else:
@@ -93,7 +108,7 @@ def job_definition(aws: Aws, job: str, house: Lakehouse) -> dict:
         description += output.description
     return {
         "Description": description[:2048],
-        "Role": aws.role_arn,
+        "Role": role,
         "ExecutionProperty": {"MaxConcurrentRuns": 1},
         "Command": {
             "Name": "glueetl",

@@ -43,6 +43,10 @@ class AwsConfig:
     scripts_prefix: str = "glue"
     athena_results_prefix: str = "athena-results"
     docs_prefix: str = "data-docs"  # the quality gates job writes its Data Docs here
+    # The erasure job (`stedi aws forget`) runs under a role of its own: it alone may rewrite landing objects.
+    erasure_role_name: str = "stedi-glue-erasure"
+    erasure_policy_name: str = "stedi-glue-erasure-least-privilege"
+    privacy_prefix: str = "privacy"  # the erasure register (pseudonyms only) and, briefly, erasure requests
     policy: str = settings.DEFAULT_POLICY
 
     # ------------------------------------------------------------------ tags
@@ -85,8 +89,22 @@ class AwsConfig:
     def package_key(self) -> str:
         return f"{self.scripts_prefix}/lib/stedi_lakehouse.zip"
 
-    def role_arn(self, account: str) -> str:
-        return f"arn:{self.partition}:iam::{account}:role{self.role_path}{self.role_name}"
+    @property
+    def erasures_key(self) -> str:
+        """The erasure register on AWS: what the jobs' intake suppresses, what the erasure job appends to."""
+        return f"{self.privacy_prefix}/erasures.jsonl"
+
+    @property
+    def erasures_uri(self) -> str:
+        return f"s3://{self.bucket}/{self.erasures_key}"
+
+    @property
+    def requests_prefix(self) -> str:
+        """Where `stedi aws forget` leaves the addresses for the erasure job, which deletes them."""
+        return f"{self.privacy_prefix}/requests"
+
+    def role_arn(self, account: str, role_name: str | None = None) -> str:
+        return f"arn:{self.partition}:iam::{account}:role{self.role_path}{role_name or self.role_name}"
 
     @property
     def partition(self) -> str:

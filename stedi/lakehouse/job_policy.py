@@ -7,9 +7,14 @@ first, with the action and the resource named.
 
 Each statement names the narrowest resources the jobs touch: the landing prefixes read
 only, the Iceberg warehouse read and written, the Data Docs written, the scripts read only, the `stedi` database
-and its tables in the Data Catalog, the Glue log groups, and the one secret holding the
-pseudonym key. No statement has a `*` resource: the jobs publish no custom metrics, which
-is the one Glue permission (cloudwatch:PutMetricData) that cannot be scoped.
+and its tables in the Data Catalog, the Glue log groups, the erasure register read only (the intake
+keeps erased people out), and the one secret holding the pseudonym key. No statement has a `*`
+resource: the jobs publish no custom metrics, which is the one Glue permission
+(cloudwatch:PutMetricData) that cannot be scoped.
+
+The erasure job has a role of its own (`erasure_role_policy`): it is the one identity that may
+rewrite landing objects and delete their older versions, append to the erasure register and
+delete the requests it has read; it writes no Data Docs.
 """
 
 from __future__ import annotations
@@ -50,71 +55,94 @@ def landing_prefixes(house: Lakehouse) -> list[str]:
 
 def job_role_policy(config: AwsConfig, account: str, house: Lakehouse) -> dict:
     """The inline policy of the jobs' role."""
-    p, region, bucket = config.partition, config.region, config.bucket
-    bucket_arn = f"arn:{p}:s3:::{bucket}"
-    landing = landing_prefixes(house)
-    warehouse = config.warehouse_prefix
-    listed = sorted({pattern for prefix in [*landing, f"{warehouse}/"] for pattern in _list_patterns(prefix)})
-    glue_arn = f"arn:{p}:glue:{region}:{account}"
-    logs_arn = f"arn:{p}:logs:{region}:{account}:log-group:/aws-glue/*"
+    objects = _objects_arn(config)
     return {
         "Version": VERSION,
         "Statement": [
-            {
-                "Sid": "ReadLandingZone",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"{bucket_arn}/{prefix}*" for prefix in landing],
-            },
-            {
-                "Sid": "ListLandingZoneAndWarehouse",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket"],
-                "Resource": [bucket_arn],
-                "Condition": {"StringLike": {"s3:prefix": listed}},
-            },
-            {
-                "Sid": "ReadWriteWarehouse",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": [f"{bucket_arn}/{warehouse}/*"],
-            },
-            {
-                "Sid": "WriteDataDocs",
-                "Effect": "Allow",
-                "Action": ["s3:PutObject"],
-                "Resource": [f"{bucket_arn}/{config.docs_prefix}/*"],
-            },
-            {
-                "Sid": "ReadJobScripts",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject"],
-                "Resource": [f"{bucket_arn}/{config.scripts_prefix}/*"],
-            },
-            {
-                "Sid": "DataCatalogStediOnly",
-                "Effect": "Allow",
-                "Action": CATALOG_ACTIONS,
-                "Resource": [
-                    f"{glue_arn}:catalog",
-                    f"{glue_arn}:database/{config.namespace}",
-                    f"{glue_arn}:table/{config.namespace}/*",
-                ],
-            },
-            {
-                "Sid": "GlueJobLogs",
-                "Effect": "Allow",
-                "Action": LOG_ACTIONS,
-                "Resource": [logs_arn, f"{logs_arn}:log-stream:*"],
-            },
-            {
-                "Sid": "PseudonymKey",
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": [secret_arn_pattern(config, account)],
-            },
+            _allow("ReadLandingZone", ["s3:GetObject"], [f"{objects}/{p}*" for p in landing_prefixes(house)]),
+            _listing(config, house, ["s3:ListBucket"]),
+            _warehouse_statement(config),
+            _allow("WriteDataDocs", ["s3:PutObject"], [f"{objects}/{config.docs_prefix}/*"]),
+            _allow("ReadJobScripts", ["s3:GetObject"], [f"{objects}/{config.scripts_prefix}/*"]),
+            _allow("ReadErasureRegister", ["s3:GetObject"], [f"{objects}/{config.erasures_key}"]),
+            _catalog_statement(config, account),
+            _logs_statement(config, account),
+            _key_statement(config, account),
         ],
     }
+
+
+def erasure_role_policy(config: AwsConfig, account: str, house: Lakehouse) -> dict:
+    """The inline policy of the erasure job's role: what `stedi forget` does, and nothing else."""
+    objects = _objects_arn(config)
+    landing = [f"{objects}/{p}*" for p in landing_prefixes(house)]
+    return {
+        "Version": VERSION,
+        "Statement": [
+            _allow("RewriteLandingZone", ["s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"], landing),
+            _listing(config, house, ["s3:ListBucket", "s3:ListBucketVersions"]),
+            _allow("LandingVersioning", ["s3:GetBucketVersioning"], [objects]),
+            _warehouse_statement(config),
+            _allow("AppendErasureRegister", ["s3:GetObject", "s3:PutObject"], [f"{objects}/{config.erasures_key}"]),
+            _allow(
+                "TakeErasureRequests", ["s3:GetObject", "s3:DeleteObject"], [f"{objects}/{config.requests_prefix}/*"]
+            ),
+            _allow("ReadJobScripts", ["s3:GetObject"], [f"{objects}/{config.scripts_prefix}/*"]),
+            _catalog_statement(config, account),
+            _logs_statement(config, account),
+            _key_statement(config, account),
+        ],
+    }
+
+
+def _objects_arn(config: AwsConfig) -> str:
+    """The bucket's ARN; with `/<key>` appended, its objects'."""
+    return f"arn:{config.partition}:s3:::{config.bucket}"
+
+
+def _allow(sid: str, actions: list[str], resources: list[str]) -> dict:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}
+
+
+def _listing(config: AwsConfig, house: Lakehouse, actions: list[str]) -> dict:
+    """Listing the bucket, limited to the landing prefixes and the warehouse."""
+    prefixes = [*landing_prefixes(house), f"{config.warehouse_prefix}/"]
+    listed = sorted({pattern for prefix in prefixes for pattern in _list_patterns(prefix)})
+    statement = _allow("ListLandingZoneAndWarehouse", actions, [_objects_arn(config)])
+    return {**statement, "Condition": {"StringLike": {"s3:prefix": listed}}}
+
+
+def _warehouse_statement(config: AwsConfig) -> dict:
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    return _allow("ReadWriteWarehouse", actions, [f"{_objects_arn(config)}/{config.warehouse_prefix}/*"])
+
+
+def _catalog_statement(config: AwsConfig, account: str) -> dict:
+    glue_arn = f"arn:{config.partition}:glue:{config.region}:{account}"
+    return {
+        "Sid": "DataCatalogStediOnly",
+        "Effect": "Allow",
+        "Action": CATALOG_ACTIONS,
+        "Resource": [
+            f"{glue_arn}:catalog",
+            f"{glue_arn}:database/{config.namespace}",
+            f"{glue_arn}:table/{config.namespace}/*",
+        ],
+    }
+
+
+def _logs_statement(config: AwsConfig, account: str) -> dict:
+    logs_arn = f"arn:{config.partition}:logs:{config.region}:{account}:log-group:/aws-glue/*"
+    return {
+        "Sid": "GlueJobLogs",
+        "Effect": "Allow",
+        "Action": LOG_ACTIONS,
+        "Resource": [logs_arn, f"{logs_arn}:log-stream:*"],
+    }
+
+
+def _key_statement(config: AwsConfig, account: str) -> dict:
+    return _allow("PseudonymKey", ["secretsmanager:GetSecretValue"], [secret_arn_pattern(config, account)])
 
 
 def _list_patterns(prefix: str) -> list[str]:
@@ -133,3 +161,8 @@ def local_job_policy(account: str) -> dict:
     """The policy `make deploy` attaches to the jobs' role, for the embedded stack's bucket,
     account and region: the jobs run under it locally, so a missing grant fails here first."""
     return job_role_policy(local_config(), account, lakehouse())
+
+
+def local_erasure_policy(account: str) -> dict:
+    """The erasure job's policy for the embedded stack: every local `stedi forget` runs under it."""
+    return erasure_role_policy(local_config(), account, lakehouse())

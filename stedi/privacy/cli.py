@@ -17,8 +17,13 @@ def add_forget_parser(commands) -> argparse.ArgumentParser:
     forget.add_argument("--email", action="append", default=[], help="the person's email (repeatable)")
     forget.add_argument("--file", type=Path, help="a file of emails, one a line")
     forget.add_argument("--verify", action="store_true", help="change nothing: search every copy and report each hit")
-    forget.add_argument("--also", action="append", default=[], metavar="TEXT",
-                        help="--verify: a name or phone number of the person to search for too (repeatable)")
+    forget.add_argument(
+        "--also",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="--verify: a name or phone number of the person to search for too (repeatable)",
+    )
     forget.add_argument("--key-stdin", action="store_true", help=argparse.SUPPRESS)  # the Docker target's container
     forget.set_defaults(handler=_forget)
     return forget
@@ -38,8 +43,10 @@ def _forget(args, target) -> int:
 
     if args.key_stdin:  # in the Docker stack's Spark container, sent by the host (docker.py)
         return _forget_in_container()
+    if target.name == "aws":
+        raise ValueError("on AWS the deployed erasure job erases: `make forget-aws` (or `stedi aws forget`)")
     if target.name not in ("embedded", "docker"):
-        raise ValueError(f"stedi forget runs on a local stack (embedded or docker), not on the {target.name} target")
+        raise ValueError(f"stedi forget runs on a local stack (embedded or docker) or on aws, not on {target.name}")
     emails = emails_of(args)
     progress = Progress(stream=sys.stderr)
     also = list(args.also)
@@ -52,8 +59,10 @@ def _forget(args, target) -> int:
             return 0  # no stack: nothing stored to search
         also += outcome["searchable"]
         if outcome["shared"]:
-            print(f"not searched: {outcome['shared']} value(s) of theirs that other customers' records hold too "
-                  "(a shared phone number names nobody)")
+            print(
+                f"not searched: {outcome['shared']} value(s) of theirs that other customers' records hold too "
+                "(a shared phone number names nobody)"
+            )
     hits = proof.verify(emails, also, progress, stack=stack)
     print(report(hits, len(emails)))
     return 1 if hits else 0

@@ -56,9 +56,16 @@ class Outcome:
 
     def handed(self) -> dict:
         """What the command needs of it, as plain data (it may cross a pipe from a container)."""
-        return {"searchable": sorted(self.searchable), "shared": self.shared, "removed": self.removed,
-                "landing": self.landing, "expired_files": self.expired_files, "seconds": round(self.seconds, 1),
-                "unknown_addresses": self.unknown, "stored": self.stored}
+        return {
+            "searchable": sorted(self.searchable),
+            "shared": self.shared,
+            "removed": self.removed,
+            "landing": self.landing,
+            "expired_files": self.expired_files,
+            "seconds": round(self.seconds, 1),
+            "unknown_addresses": self.unknown,
+            "stored": self.stored,
+        }
 
 
 def normalized(email: str) -> str:
@@ -66,11 +73,12 @@ def normalized(email: str) -> str:
 
 
 class EmbeddedSite:
-    """Where an erasure runs on the embedded stack: its bucket (as its administrator: landing objects
-    are rewritten) and Spark in this process on its tables, under the Glue jobs' identity."""
+    """Where an erasure runs on the embedded stack: its bucket and Spark in this process on its
+    tables, all under the erasure job's identity and the policy `make deploy` gives that job on
+    AWS (stedi/lakehouse/job_policy.py), so a grant it lacks fails here first."""
 
     def __init__(self, stack):
-        self.stack = stack
+        self.stack = stack.as_erasure_job()
 
     def s3_client(self):
         return self.stack.s3_client()
@@ -80,7 +88,11 @@ class EmbeddedSite:
         from stedi.targets.embedded import EmbeddedTarget
 
         progress("starting Spark (local[2])")
-        return EmbeddedTarget().runtime("stedi-forget", JobParams.from_settings(policy), gates=True, progress=progress)
+        params = JobParams.from_settings(policy)
+        return EmbeddedTarget().runtime("stedi-forget", params, gates=True, progress=progress, erasure=True)
+
+    def close(self, runtime) -> None:
+        runtime.spark.stop()
 
 
 class ContainerSite:
@@ -100,6 +112,30 @@ class ContainerSite:
         from stedi.targets.container import container_runtime
 
         return container_runtime("stedi-forget", JobParams.from_settings(policy), gates=True, progress=progress)
+
+    def close(self, runtime) -> None:
+        runtime.spark.stop()
+
+
+class GlueSite:
+    """Where an erasure runs as the AWS Glue job `make deploy` deploys (spark_jobs/forget.py): the
+    bucket through the job role's credentials, and the job's Spark on the Glue Data Catalog."""
+
+    def __init__(self, argv: list[str], extra: tuple[str, ...]):
+        self.argv, self.extra = argv, extra
+
+    def s3_client(self):
+        import boto3
+
+        return boto3.client("s3")
+
+    def runtime(self, policy: str, progress):
+        from stedi.targets.aws import AwsTarget
+
+        return AwsTarget().runtime("forget", argv=self.argv, extra=self.extra, suppress=False)
+
+    def close(self, runtime) -> None:
+        runtime.finish()  # Glue's job commit; Glue stops its own Spark
 
 
 def forget(
@@ -143,8 +179,9 @@ def forget(
             known = {c for c, p in people.items() if p.records or c in already or c in held}
             unknown = len(people) - len(known)
             if unknown:
-                progress(f"{unknown} of {len(people)} address(es) name nobody in the lakehouse: "
-                         "nothing changed for them")
+                progress(
+                    f"{unknown} of {len(people)} address(es) name nobody in the lakehouse: nothing changed for them"
+                )
             if not known:
                 raise UnknownPeople(
                     f"no record in the lakehouse names {'this address' if len(people) == 1 else 'these addresses'}: "
@@ -165,10 +202,12 @@ def forget(
             done = register.finish(pending, {**landing, **removed})
             flow.publish(runtime.io, house.erasures, register.rows(register.load()), runtime.gate)
         finally:
-            runtime.spark.stop()
+            site.close(runtime)
         seconds = time.perf_counter() - started
-        progress(f"erased {len(people)} person(s) in {seconds:.1f}s: {sum(landing.values()) + sum(removed.values()):,} "
-                 f"records and rows removed, {expired} files deleted with the history that held them")
+        progress(
+            f"erased {len(people)} person(s) in {seconds:.1f}s: {sum(landing.values()) + sum(removed.values()):,} "
+            f"records and rows removed, {expired} files deleted with the history that held them"
+        )
         values = {v.lower() for p in people.values() for v in p.names | p.phones}
         shared = {v for v in values if any(v in line for line in others)}
         return Outcome(done, unknown, removed, landing, expired, seconds, values - shared, len(shared))
@@ -273,8 +312,10 @@ def _rewrite_landing(site, house: Lakehouse, matcher: Suppression, progress) -> 
                 continue
             s3.put_object(Bucket=house.bucket, Key=key, Body=scrubbed)
             removed[table.name] = removed.get(table.name, 0) + gone
-            progress(f"rewrote s3://{house.bucket}/{key} without {gone:,} erased record(s) "
-                     "(landing is otherwise never modified)")
+            progress(
+                f"rewrote s3://{house.bucket}/{key} without {gone:,} erased record(s) "
+                "(landing is otherwise never modified)"
+            )
             if versioned:
                 _delete_older_versions(s3, house.bucket, key)
     return removed
@@ -361,7 +402,7 @@ def _devices_in_tables(runtime, house: Lakehouse, finder: Suppression) -> dict[s
         if "email" in how and "serialNumber" in how:
             values = matching_values(spark, identifier, table, finder).get(how["email"], [])
             pairs = spark.table(identifier).where(condition(spark, {how["email"]: values})) if values else None
-            for row in (pairs.select(how["email"], how["serialNumber"]).collect() if pairs is not None else []):
+            for row in pairs.select(how["email"], how["serialNumber"]).collect() if pairs is not None else []:
                 if row[1] is not None:
                     found.setdefault(finder.pseudonyms(row[0])[0], set()).add(finder.pseudonyms(row[1])[1])
         elif "customer_ids" in how and "device_ids" in how:
@@ -401,8 +442,10 @@ def _delete_rows(runtime, house: Lakehouse, matcher: Suppression, progress) -> d
                 raise
             result = writers[table.name].run(runtime.io, runtime.params, runtime.gate)
             written, gone = None, before - result.rows
-            progress(f"{house.namespace}.{table.name}: rebuilt by its job without them "
-                     f"({gone:,} row(s) fewer, {result.rows:,} left)")
+            progress(
+                f"{house.namespace}.{table.name}: rebuilt by its job without them "
+                f"({gone:,} row(s) fewer, {result.rows:,} left)"
+            )
         if gone:
             removed[table.name] = gone
             if written is not None:

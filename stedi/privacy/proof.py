@@ -10,8 +10,9 @@ It looks everywhere a person could remain, with the same tests the intake applie
 What it looks for: the email (any case), the names and phone numbers given, every token whose
 keyed pseudonym is the person's or one of their devices' (so a serial number is found in clear
 without being stored), and those pseudonyms themselves. A hit says where, and what kind of value,
-never the value. The suppression list itself (`stedi.erasures` and its files) holds the
-pseudonyms by design, so that the person stays out: it is not searched.
+never the value. The suppression list itself (`stedi.erasures` and its files, and the register
+object of the erasure job, `privacy/erasures.jsonl`) holds the pseudonyms by design, so that the
+person stays out: it is not searched.
 """
 
 from __future__ import annotations
@@ -119,10 +120,13 @@ def _rows(rows, terms: Terms) -> dict[str, int]:
 def _objects(stack, house: Lakehouse, terms: Terms, progress) -> list[Hit]:
     s3 = stack.s3_client()
     hits, seen, size = [], 0, 0
+    from stedi.lakehouse.deployment import load_config
+
     kept = house.table_location(house.erasures).removeprefix(f"s3://{house.bucket}/") + "/" if house.erasures else None
+    register_object = load_config().erasures_key
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=house.bucket):
         for item in page.get("Contents", []):
-            if kept and item["Key"].startswith(kept):
+            if (kept and item["Key"].startswith(kept)) or item["Key"] == register_object:
                 continue
             data = s3.get_object(Bucket=house.bucket, Key=item["Key"])["Body"].read()
             seen, size = seen + 1, size + len(data)

@@ -21,6 +21,7 @@ from stedi.runtime import settings
 
 FILE = "erasures.jsonl"
 DIR_ENV = "STEDI_PRIVACY_DIR"
+_stored_in: tuple | None = None  # (s3 client, bucket, key) where every append is copied (`from_s3`)
 
 
 class RegisterUnreadable(RuntimeError):
@@ -124,6 +125,20 @@ def receive(text: str) -> None:
     load()  # refuses now, rather than halfway through a run, if it arrived damaged
 
 
+def from_s3(s3, uri: str, *, keep_there: bool) -> None:
+    """On AWS the register is an object (`s3://<bucket>/privacy/erasures.jsonl`): this process works
+    on a private copy of it, and with `keep_there` (the erasure job) every append is written back
+    whole before anything else is touched. None there yet means nobody was erased."""
+    global _stored_in
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    try:
+        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    except s3.exceptions.NoSuchKey:
+        text = ""
+    receive(text)
+    _stored_in = (s3, bucket, key) if keep_there else None
+
+
 def absorb(text: str) -> int:
     """Append what a register handed back from elsewhere holds that this one lacks (its lines are
     this one's, then the other process's own); returns how many lines were new."""
@@ -162,6 +177,9 @@ def _append(erasures: list[Erasure], where: Path | None) -> None:
         os.fsync(fd)  # durable before the data is touched: a crash must not forget a request
     finally:
         os.close(fd)
+    if _stored_in is not None and where == path():
+        s3, bucket, key = _stored_in
+        s3.put_object(Bucket=bucket, Key=key, Body=where.read_bytes())
 
 
 def rows(erasures: list[Erasure]):
@@ -175,13 +193,15 @@ def rows(erasures: list[Erasure]):
     for e in erasures:
         per_table = " ".join(f"{name}={count}" for name, count in sorted(e.removed.items()))
         for device in e.device_ids or (None,):
-            out.append({
-                "erasure_id": e.erasure_id,
-                "requested_at": e.requested_at,
-                "erased_at": e.erased_at,
-                "customer_id": e.customer_id,
-                "device_id": device,
-                "rows_removed": sum(e.removed.values()) if e.done else None,
-                "removed_per_table": per_table or None,
-            })
+            out.append(
+                {
+                    "erasure_id": e.erasure_id,
+                    "requested_at": e.requested_at,
+                    "erased_at": e.erased_at,
+                    "customer_id": e.customer_id,
+                    "device_id": device,
+                    "rows_removed": sum(e.removed.values()) if e.done else None,
+                    "removed_per_table": per_table or None,
+                }
+            )
     return pa.Table.from_pylist(out, schema=table.arrow_schema())

@@ -101,4 +101,3 @@ def _by_customer(rows: list[dict], email: str, key: bytes) -> dict[str, int]:
             customer = hmac_hex(row[email].strip().lower(), key)
             latest[customer] = max(latest.get(customer, 0), row[CONSENT])
     return latest
-

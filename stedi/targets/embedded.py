@@ -153,16 +153,19 @@ class EmbeddedTarget:
         table_io: str | None = None,
         progress=None,
         suppression=None,
+        erasure: bool = False,
     ) -> Runtime:
         """A local[2] Spark session, the table I/O on the running stack, and the quality gate, all
-        under the Glue jobs' identity and its least-privilege policy (stedi/targets/stack_keys.py).
+        under the Glue jobs' identity and its least-privilege policy (stedi/targets/stack_keys.py),
+        or, for `stedi forget`, the erasure job's.
 
         The table I/O is Iceberg's Spark catalog `glue_catalog` on the emulator's Glue API, the
         code path of AWS Glue; where its jars cannot be had (offline, nothing cached) the pyiceberg
         bridge takes over, saying why (settings.table_io).
         """
         progress = progress or (lambda line: None)
-        stack = embedded_stack.require().as_glue_job()
+        stack = embedded_stack.require()
+        stack = stack.as_erasure_job() if erasure else stack.as_glue_job()
         landing_files = LandingReader(stack, local_copies=local_copies)
         kind = settings.table_io(table_io)
         spark = self._session(app, kind, progress)

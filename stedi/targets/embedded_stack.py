@@ -75,6 +75,14 @@ class Stack:
         """The same stack under the Glue jobs' identity and its least-privilege policy."""
         return replace(self, keys=stack_keys.read(stack_keys.folder(self.home) / stack_keys.JOB_FILE))
 
+    def as_erasure_job(self) -> Stack:
+        """The same stack under the erasure job's identity and its least-privilege policy (made now
+        on a stack started before it existed)."""
+        path = stack_keys.folder(self.home) / stack_keys.ERASURE_FILE
+        if not path.exists():
+            stack_keys.create_erasure_identity(self.client("iam"), self.keys.account, self.home)
+        return replace(self, keys=stack_keys.read(path))
+
     def environment(self) -> dict[str, str]:
         """The AWS SDKs' variables for these keys: what code using the default credential chain
         (boto3 in a job script, the AWS CLI) reads, as a Glue job's code reads its role's."""
@@ -176,6 +184,7 @@ def up(home: Path | None = None, *, port: int | None = None) -> Stack:
     stack.s3_client().create_bucket(Bucket=stack.bucket)
     _register_catalog(stack)
     stack_keys.create_job_identity(stack.client("iam"), stack.keys.account, home)
+    stack_keys.create_erasure_identity(stack.client("iam"), stack.keys.account, home)
     (home / STATE_FILE).write_text(json.dumps({"port": stack.port, "pid": stack.pid}))
     return stack
 

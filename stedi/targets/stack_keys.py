@@ -13,6 +13,9 @@ lakehouse without one of these keys.
   job does runs under it: the landing step's intake, the five jobs, the quality gates, snapshot
   expiry and orphan removal. A user rather than a role: moto cannot check a trust policy whose
   principal is the Glue service, and a user's keys do not expire in the middle of a run.
+- The erasure job's identity, named after its role (`erasure_role_name`), holding the policy
+  `make deploy` attaches to that role (`erasure_role_policy`): every `stedi forget` runs under it,
+  the one identity that may rewrite landing objects.
 
 Keys are JSON files in <state>/keys/. The directory is 0700 and each file 0600. Each file is
 written whole, a temporary file renamed, so a reader never sees half a key.
@@ -29,6 +32,7 @@ from stedi.runtime import settings
 
 ADMIN_FILE = "admin.json"
 JOB_FILE = "glue-job.json"
+ERASURE_FILE = "glue-erasure.json"
 
 
 @dataclass(frozen=True)
@@ -63,13 +67,37 @@ def create_job_identity(iam, account: str, home: Path) -> Keys:
     from stedi.lakehouse.job_policy import local_config, local_job_policy
 
     config = local_config()
-    user = iam.create_user(UserName=config.role_name, Path=config.role_path)["User"]
-    iam.put_user_policy(
-        UserName=config.role_name,
-        PolicyName=config.policy_name,
-        PolicyDocument=json.dumps(local_job_policy(account)),
+    return _create(
+        iam,
+        account,
+        folder(home) / JOB_FILE,
+        config.role_name,
+        config.policy_name,
+        local_job_policy(account),
+        config.role_path,
     )
-    created = iam.create_access_key(UserName=config.role_name)["AccessKey"]
-    keys = Keys(config.role_name, user["Arn"], account, created["AccessKeyId"], created["SecretAccessKey"])
-    write(folder(home) / JOB_FILE, keys)
+
+
+def create_erasure_identity(iam, account: str, home: Path) -> Keys:
+    """The erasure job's identity with its deployed policy attached, its keys kept in the state dir."""
+    from stedi.lakehouse.job_policy import local_config, local_erasure_policy
+
+    config = local_config()
+    return _create(
+        iam,
+        account,
+        folder(home) / ERASURE_FILE,
+        config.erasure_role_name,
+        config.erasure_policy_name,
+        local_erasure_policy(account),
+        config.role_path,
+    )
+
+
+def _create(iam, account: str, path: Path, user_name: str, policy_name: str, policy: dict, user_path: str) -> Keys:
+    user = iam.create_user(UserName=user_name, Path=user_path)["User"]
+    iam.put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
+    created = iam.create_access_key(UserName=user_name)["AccessKey"]
+    keys = Keys(user_name, user["Arn"], account, created["AccessKeyId"], created["SecretAccessKey"])
+    write(path, keys)
     return keys

@@ -253,7 +253,7 @@ def test_deploy_creates_every_resource_as_intended_and_a_second_deploy_changes_n
     body = package["Body"].read()
     assert body == build_package()
     assert package["Metadata"]["sha256"] == __import__("hashlib").sha256(body).hexdigest()
-    for job in order:
+    for job in jobs_module.deployed_jobs():  # the erasure job's script too
         script = s3.get_object(Bucket=bucket, Key=config.script_key(job))["Body"].read()
         assert script == (settings.project_root() / "spark_jobs" / f"{job}.py").read_bytes()
 
@@ -300,6 +300,40 @@ def test_deploy_creates_every_resource_as_intended_and_a_second_deploy_changes_n
         "Action": ["secretsmanager:GetSecretValue"],
         "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:stedi/pseudonym-key-??????"],
     }
+    assert statements["ReadErasureRegister"]["Action"] == ["s3:GetObject"]  # the intake keeps the erased out
+    assert statements["ReadErasureRegister"]["Resource"] == [f"{arn}/privacy/erasures.jsonl"]
+
+    # the erasure job's own role: the one identity that rewrites landing objects; no Data Docs, no other prefix
+    erasure_role = iam.get_role(RoleName=config.erasure_role_name)["Role"]
+    assert erasure_role["AssumeRolePolicyDocument"] == role["AssumeRolePolicyDocument"]
+    assert iam.list_role_policies(RoleName=config.erasure_role_name)["PolicyNames"] == [config.erasure_policy_name]
+    erasure_document = iam.get_role_policy(RoleName=config.erasure_role_name, PolicyName=config.erasure_policy_name)
+    granted = {s["Sid"]: s for s in erasure_document["PolicyDocument"]["Statement"]}
+    assert set(granted) == {
+        "RewriteLandingZone",
+        "ListLandingZoneAndWarehouse",
+        "LandingVersioning",
+        "ReadWriteWarehouse",
+        "AppendErasureRegister",
+        "TakeErasureRequests",
+        "ReadJobScripts",
+        "DataCatalogStediOnly",
+        "GlueJobLogs",
+        "PseudonymKey",
+    }
+    assert granted["RewriteLandingZone"]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion"]
+    assert sorted(granted["RewriteLandingZone"]["Resource"]) == sorted(f"{arn}/{p}*" for p in landing_prefixes)
+    assert granted["AppendErasureRegister"]["Resource"] == [f"{arn}/privacy/erasures.jsonl"]
+    assert granted["TakeErasureRequests"] == {
+        "Sid": "TakeErasureRequests",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:DeleteObject"],
+        "Resource": [f"{arn}/privacy/requests/*"],
+    }
+    assert all("*" not in s["Resource"] for s in granted.values())
+    erasure_job = glue.get_job(JobName=config.job_name("forget"))["Job"]
+    assert erasure_job["Role"] == "arn:aws:iam::123456789012:role/stedi/stedi-glue-erasure"
+    assert erasure_job["DefaultArguments"]["--erasures_uri"] == "s3://stedi-lakehouse/privacy/erasures.jsonl"
 
     # the key: created once, 256 bits, never printed
     key = client("secretsmanager").get_secret_value(SecretId=config.secret_name)["SecretString"]
@@ -434,7 +468,7 @@ def test_changed_settings_code_and_drift_are_planned_and_applied(config, green, 
     bigger = replace(config, number_of_workers=4, worker_type="G.2X")
     plan = deploy(bigger, plan_only=True, gate_record=green).plan
     job_changes = [c for c in plan.pending if c.kind == "glue job"]
-    assert len(job_changes) == 6 and {c.action for c in plan.pending} == {"replace"}
+    assert len(job_changes) == len(jobs_module.deployed_jobs()) and {c.action for c in plan.pending} == {"replace"}
     assert all("replaced (update_job not supported by this endpoint)" in c.detail for c in job_changes)
     assert "NumberOfWorkers 2 -> 4" in job_changes[0].detail
     deploy(bigger, gate_record=green)
@@ -458,7 +492,7 @@ def test_changed_settings_code_and_drift_are_planned_and_applied(config, green, 
             "iam inline policy",
             f"{config.role_name}/{config.policy_name}",
             "missing ReadLandingZone, ListLandingZoneAndWarehouse, ReadWriteWarehouse, WriteDataDocs, ReadJobScripts, "
-            "DataCatalogStediOnly, GlueJobLogs, PseudonymKey; unexpected unnamed statement 1",
+            "ReadErasureRegister, DataCatalogStediOnly, GlueJobLogs, PseudonymKey; unexpected unnamed statement 1",
         ),
     ]
     assert [(c.action, c.name) for c in plan.pending if c.kind == "s3 object"] == [("update", key)]
@@ -511,6 +545,29 @@ def test_run_starts_the_jobs_in_order_and_watches_each_until_it_succeeds(aws_env
     for r in runs:
         job_run = glue.get_job_run(JobName=r.job, RunId=r.run_id)["JobRun"]
         assert job_run["Arguments"]["--policy"] == "rubric"
+
+
+def test_forget_on_aws_hands_the_addresses_over_in_an_object_never_as_an_argument(aws_env, config, green):
+    """`make forget-aws` against moto's Glue, whose job runs execute no script (the script itself runs
+    in tests/integration/test_privacy.py): the run carries the request object's key only, the
+    object holds the addresses while the job runs, and is gone when it ends."""
+    from stedi.aws.erasure import forget
+
+    deploy(config, gate_record=green)
+    s3, seen = client("s3"), {}
+
+    def watch(line: str) -> None:
+        if ": started (run jr_" in line:
+            [listed] = s3.list_objects_v2(Bucket=config.bucket, Prefix="privacy/requests/")["Contents"]
+            seen["request"] = s3.get_object(Bucket=config.bucket, Key=listed["Key"])["Body"].read().decode()
+
+    job_run = forget(["Someone@Example.com", " other@example.com "], config, progress=watch, sleep=lambda _: None)
+    assert job_run.job == config.job_name("forget") and job_run.state == "SUCCEEDED"
+    assert seen["request"] == "Someone@Example.com\nother@example.com\n"
+    arguments = client("glue").get_job_run(JobName=job_run.job, RunId=job_run.run_id)["JobRun"]["Arguments"]
+    assert arguments["--request_key"].startswith("privacy/requests/")
+    assert not any("@" in value for value in arguments.values())  # the job's defaults and the key, no address
+    assert "Contents" not in s3.list_objects_v2(Bucket=config.bucket, Prefix="privacy/requests/")
 
 
 def test_a_failed_job_stops_the_run_with_glues_error_message(config, green):
@@ -765,28 +822,32 @@ def test_cli_errors_are_one_sentence(tmp_path, capsys):
     assert "nothing to destroy" in capsys.readouterr().out
 
 
-def test_the_embedded_stack_attaches_the_deployed_policy_but_for_bucket_account_and_region(config):
-    """What `make deploy` attaches to the jobs' role, deployed here for another bucket and region,
-    against what the embedded stack attached to its jobs' identity (stedi/targets/stack_keys.py)."""
-    from stedi.aws.identity import plan_role, plan_role_policy
+def test_the_embedded_stack_attaches_the_deployed_policies_but_for_bucket_account_and_region(config):
+    """What `make deploy` attaches to the jobs' role and the erasure job's, deployed here for another
+    bucket and region, against what the embedded stack attached to the identities its jobs and its
+    erasures run under (stedi/targets/stack_keys.py)."""
+    from stedi.aws.identity import ERASURE, JOBS, plan_role, plan_role_policy
     from stedi.lakehouse.job_policy import local_config
     from stedi.targets import embedded_stack
 
     local_stack, mine = embedded_stack.up(), local_config()
-    attached = local_stack.client("iam").get_user_policy(UserName=mine.role_name, PolicyName=mine.policy_name)
+    local_stack.as_erasure_job()  # made now on a stack started before the erasure identity existed
     elsewhere = replace(config, bucket="acme-balance-data", region="eu-west-1")
     aws = Aws(elsewhere)
-    role, _ = plan_role(aws)
-    role.apply()
-    plan_role_policy(aws, lakehouse(), role_exists=False).apply()
-    deployed = aws.iam.get_role_policy(RoleName=elsewhere.role_name, PolicyName=elsewhere.policy_name)
+    for role_of in (JOBS, ERASURE):
+        user, policy = role_of.names(mine)
+        attached = local_stack.client("iam").get_user_policy(UserName=user, PolicyName=policy)
+        role, _ = plan_role(aws, role_of)
+        role.apply()
+        plan_role_policy(aws, lakehouse(), False, role_of).apply()
+        deployed = aws.iam.get_role_policy(RoleName=user, PolicyName=policy)
 
-    text = json.dumps(deployed["PolicyDocument"])
-    assert elsewhere.bucket in text and f":{elsewhere.region}:" in text and mine.bucket not in text
-    for theirs, ours in (
-        (f":::{elsewhere.bucket}", f":::{mine.bucket}"),
-        (f":{elsewhere.region}:", f":{mine.region}:"),
-        (f":{aws.account}:", f":{local_stack.keys.account}:"),
-    ):
-        text = text.replace(theirs, ours)
-    assert json.loads(text) == attached["PolicyDocument"]
+        text = json.dumps(deployed["PolicyDocument"])
+        assert elsewhere.bucket in text and f":{elsewhere.region}:" in text and mine.bucket not in text
+        for theirs, ours in (
+            (f":::{elsewhere.bucket}", f":::{mine.bucket}"),
+            (f":{elsewhere.region}:", f":{mine.region}:"),
+            (f":{aws.account}:", f":{local_stack.keys.account}:"),
+        ):
+            text = text.replace(theirs, ours)
+        assert json.loads(text) == attached["PolicyDocument"]

@@ -287,3 +287,78 @@ def test_with_no_stack_running_an_erasure_request_is_remembered_for_the_next_run
     assert "the stack is not running" in remembered.stderr and "added to the suppression list" in remembered.stderr
     assert someone not in (remembered.stdout + remembered.stderr).lower()
     assert len(register.load(register_file)) == before + 1
+
+
+# What Glue gives a job script, for the erasure job run here as AWS Glue runs it: the Spark session
+# on the stack's Glue catalog under the erasure job's identity (`awsglue` exists inside Glue only).
+GLUE_STANDIN = {
+    "__init__.py": (
+        "from stedi.runtime.spark import iceberg_session, local_session\n"
+        "from stedi.targets import embedded_stack\n"
+        "_stack = embedded_stack.require().as_erasure_job()\n"
+        "SESSION = iceberg_session(local_session('stedi-forget', iceberg=True), 'glue_catalog',\n"
+        "                          _stack.spark_catalog_properties(), _stack.spark_system_properties())\n"
+    ),
+    "context.py": "import awsglue\nclass GlueContext:\n    def __init__(self, sc):\n"
+                  "        self.spark_session = awsglue.SESSION\n",
+    "job.py": "class Job:\n    def __init__(self, context): pass\n    def init(self, name, args): pass\n"
+              "    def commit(self): print('committed', file=__import__('sys').stderr)\n",
+    "utils.py": "def getResolvedOptions(argv, names):\n    return {n: argv[argv.index(f'--{n}') + 1] for n in names}\n",
+}
+
+
+def test_the_erasure_glue_job_runs_under_its_own_policy_and_its_register_is_an_object(
+    revoked, env, starter_data, person, tmp_path
+):
+    """spark_jobs/forget.py as `make deploy` deploys it and `stedi aws forget` starts it: the request
+    object, the register in the bucket, the erasure job's identity for S3, Glue and Spark alike.
+    One stand-in besides `awsglue`: this Spark has no filesystem for `s3://` paths (Glue's EMRFS
+    has), so the gates' reconciliation reads a copy of the landing objects through `file://`; the
+    erasure itself reads and rewrites them in the bucket."""
+    from stedi.lakehouse.deployment import load_config
+    from stedi.lakehouse.landing import objects
+
+    run(env, starter_data)  # the stack is up again (the last test left it down)
+    lake, house, config = stack(env), lakehouse(), load_config()
+    customers = records(starter_data, "customer")
+    other = sorted(norm(c["email"]) for c in customers if c.get("shareWithResearchAsOfDate")
+                   and norm(c["email"]) != person["email"])[1]  # [0] is the revocation test's customer
+    admin = lake.s3_client()
+    request = f"{config.requests_prefix}/rehearsal.txt"
+    admin.put_object(Bucket=house.bucket, Key=request, Body=f"{other}\n".encode())
+    secrets = lake.client("secretsmanager")
+    secrets.create_secret(Name=config.secret_name, SecretString=key(env).hex())
+    standin = tmp_path / "glue" / "awsglue"
+    standin.mkdir(parents=True)
+    for name, text in GLUE_STANDIN.items():
+        (standin / name).write_text(text)
+    erasure = lake.as_erasure_job()
+    job_env = {k: v for k, v in env.items() if k != "STEDI_KEY_FILE"}  # the key comes from Secrets Manager
+    job_env.update(erasure.environment(), PYTHONPATH=f"{standin.parent}{os.pathsep}{PROJECT_ROOT}")
+    copy = tmp_path / "landing"
+    for table in house.zone("landing"):
+        for name in objects(admin, house.bucket, house.landing_prefix(table)):
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            (copy / name).write_bytes(admin.get_object(Bucket=house.bucket, Key=name)["Body"].read())
+    argv = ["--JOB_NAME", "stedi-forget", "--policy", "strict", "--landing_root", copy.as_uri(),
+            "--pseudonym_key_secret", config.secret_name, "--erasures_uri", f"s3://{house.bucket}/{config.erasures_key}",
+            "--request_key", request]
+    try:
+        done = subprocess.run([sys.executable, "spark_jobs/forget.py", *argv], env=job_env, cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=900)
+    finally:
+        secrets.delete_secret(SecretId=config.secret_name, ForceDeleteWithoutRecovery=True)
+    assert done.returncode == 0, done.stderr[-4000:]
+    outcome = json.loads(done.stdout.strip().splitlines()[-1])
+    assert sum(outcome["removed"].values()) > 0 and sum(outcome["landing"].values()) > 0
+    assert other not in (done.stdout + done.stderr).lower()  # nor in the job's log
+    assert "committed" in done.stderr
+    listed = admin.list_objects_v2(Bucket=house.bucket, Prefix=config.requests_prefix).get("KeyCount", 0)
+    assert listed == 0  # the addresses left with the request
+    kept = admin.get_object(Bucket=house.bucket, Key=config.erasures_key)["Body"].read().decode()
+    (tmp_path / register.FILE).write_text(kept)
+    [entry] = register.load(tmp_path / register.FILE)
+    assert entry.customer_id == hmac_hex(other, key(env)) and entry.done and other not in kept
+    assert "verified: no trace" in stedi(env, "forget", "--verify", "--email", other).stdout
+    with pytest.raises(Exception, match="AccessDenied"):  # its policy: nothing beyond what erasure needs
+        erasure.s3_client().put_object(Bucket=house.bucket, Key=f"{config.docs_prefix}/x.html", Body=b"x")

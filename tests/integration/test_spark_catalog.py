@@ -26,6 +26,7 @@ from stedi.gates.verify import LakehouseInvalid
 from stedi.lakehouse import STAGE_BRANCH
 from stedi.lakehouse.glue_tables import register
 from stedi.lakehouse.spark_io import SparkCatalogIO
+from stedi.privacy import register
 from stedi.runtime import jvm, settings
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.spark import iceberg_session
@@ -233,6 +234,7 @@ def glue(monkeypatch, key):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", lake_stack.secret_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", lakehouse().region)
     monkeypatch.setenv(settings.KEY_ENV, key.hex())  # restored afterwards: the entry point sets it
+    monkeypatch.setenv(register.DIR_ENV, os.environ.get(register.DIR_ENV, ""))  # the same: a job reads the register
     lake_stack.client("secretsmanager").create_secret(Name="stedi/pseudonym-key-test", SecretString=key.hex())
     yield types.SimpleNamespace(session=session, committed=committed, stack=lake_stack)
     lake_stack.client("secretsmanager").delete_secret(
@@ -248,6 +250,7 @@ def test_the_glue_entry_points_gate_each_job_before_publishing_then_verify(lake,
     house = lakehouse()
     arguments = ["--JOB_NAME", "stedi-x", "--policy", "strict", "--landing_root", lake["landing"].as_uri()]
     arguments += ["--pseudonym_key_secret", "stedi/pseudonym-key-test", "--docs_uri", f"s3://{house.bucket}/data-docs/"]
+    arguments += ["--erasures_uri", f"s3://{house.bucket}/privacy/erasures.jsonl"]  # none yet: nobody erased
     for job in job_order():
         if job == "quality_gates":
             script.run_gates_script([f"{job}.py", *arguments])
