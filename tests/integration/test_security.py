@@ -112,8 +112,9 @@ def test_the_pseudonym_key_secret_is_granted_by_its_arns_wildcards_as_iam_reads_
     secrets.create_secret(Name=config.secret_name, SecretString="00" * 32)
     secrets.create_secret(Name=f"{config.secret_name}-other", SecretString="11" * 32)
     try:
-        assert job.client("secretsmanager").get_secret_value(SecretId=config.secret_name)["SecretString"] == "00" * 32
-        refused = error_of(lambda: job.client("secretsmanager").get_secret_value(SecretId=f"{config.secret_name}-other"))
+        reader = job.client("secretsmanager")
+        assert reader.get_secret_value(SecretId=config.secret_name)["SecretString"] == "00" * 32
+        refused = error_of(lambda: reader.get_secret_value(SecretId=f"{config.secret_name}-other"))
         assert (refused["Code"], refused["status"]) == ("AccessDeniedException", 403)
     finally:
         for name in (config.secret_name, f"{config.secret_name}-other"):

@@ -26,7 +26,7 @@ from stedi.gates.verify import LakehouseInvalid
 from stedi.lakehouse import STAGE_BRANCH
 from stedi.lakehouse.glue_tables import register
 from stedi.lakehouse.spark_io import SparkCatalogIO
-from stedi.privacy import register
+from stedi.privacy import register as erasure_register
 from stedi.runtime import jvm, settings
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.spark import iceberg_session
@@ -234,7 +234,8 @@ def glue(monkeypatch, key):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", lake_stack.secret_key)
     monkeypatch.setenv("AWS_DEFAULT_REGION", lakehouse().region)
     monkeypatch.setenv(settings.KEY_ENV, key.hex())  # restored afterwards: the entry point sets it
-    monkeypatch.setenv(register.DIR_ENV, os.environ.get(register.DIR_ENV, ""))  # the same: a job reads the register
+    # restored afterwards too: a job takes the register from --erasures_uri into a directory of its own
+    monkeypatch.setenv(erasure_register.DIR_ENV, os.environ.get(erasure_register.DIR_ENV, ""))
     lake_stack.client("secretsmanager").create_secret(Name="stedi/pseudonym-key-test", SecretString=key.hex())
     yield types.SimpleNamespace(session=session, committed=committed, stack=lake_stack)
     lake_stack.client("secretsmanager").delete_secret(
