@@ -45,7 +45,8 @@ def env(tmp_path_factory):
     """This module's own stack, register, Data Docs and report; the suite's key."""
     root = tmp_path_factory.mktemp("privacy")
     environment = {**os.environ, "STEDI_HOME": str(root / "state"), "STEDI_DOCS_DIR": str(root / "docs"),
-                   "STEDI_REPORT_DIR": str(root / "report")}
+                   "STEDI_REPORT_DIR": str(root / "report"),
+                   "STEDI_TARGET": "embedded"}  # never a Docker stack that happens to run on this machine
     environment.pop(register.DIR_ENV, None)
     yield environment
     subprocess.run([sys.executable, "-m", "stedi.cli", "down"], env=environment, cwd=PROJECT_ROOT,
