@@ -50,6 +50,7 @@ def build_plan(
     exists = storage.bucket_exists(aws)
     plan.add(storage.plan_bucket(aws, exists))
     plan.extend(storage.plan_markers(aws, storage.zone_markers(aws, house), exists))
+    plan.add(storage.plan_register(aws, exists))
     plan.extend(storage.plan_artifacts(aws, package.artifacts(aws.config, jobs.deployed_jobs(order), root), exists))
     if landing is not None:
         plan.extend(storage.plan_landing(aws, Path(landing), house, exists))

@@ -164,6 +164,16 @@ def plan_markers(aws: Aws, keys: list[str], exists: bool) -> list[Change]:
     return changes
 
 
+def plan_register(aws: Aws, exists: bool) -> Change:
+    """An empty erasure register where none is yet, never overwritten: every job reads it before its
+    intake, and S3 answers a missing object with AccessDenied, not NoSuchKey, to a reader without
+    s3:ListBucket on it, which the jobs' roles do not have."""
+    key = aws.config.erasures_key
+    if exists and _head(aws, key) is not None:
+        return Change(OBJECT, key, "unchanged", "the erasure register: never overwritten")
+    return Change(OBJECT, key, "create", "empty erasure register (nobody erased yet)", _put(aws, key, b"", None))
+
+
 def plan_artifacts(aws: Aws, artifacts: list[Artifact], exists: bool) -> list[Change]:
     changes = []
     for artifact in artifacts:

@@ -248,6 +248,8 @@ def test_deploy_creates_every_resource_as_intended_and_a_second_deploy_changes_n
     landing_prefixes = {house.landing_prefix(t) for t in house.zone("landing")}
     assert landing_prefixes | {"warehouse/", "warehouse/trusted/", "warehouse/curated/", "athena-results/"} <= keys
     assert {f"{p}{p.split('/')[0]}-1.json" for p in landing_prefixes} <= keys
+    # the erasure register, empty until someone is erased: every job reads it before its intake
+    assert s3.get_object(Bucket=bucket, Key="privacy/erasures.jsonl")["Body"].read() == b""
     # job code: the zip as built here, with its sha256 in the metadata; one script per job
     package = s3.get_object(Bucket=bucket, Key=config.package_key)
     body = package["Body"].read()
