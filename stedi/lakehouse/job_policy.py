@@ -63,7 +63,7 @@ def job_role_policy(config: AwsConfig, account: str, house: Lakehouse) -> dict:
             _listing(config, house, ["s3:ListBucket"]),
             _warehouse_statement(config),
             _allow("WriteDataDocs", ["s3:PutObject"], [f"{objects}/{config.docs_prefix}/*"]),
-            _allow("ReadJobScripts", ["s3:GetObject"], [f"{objects}/{config.scripts_prefix}/*"]),
+            _scripts_statement(config),
             _allow("ReadErasureRegister", ["s3:GetObject"], [f"{objects}/{config.erasures_key}"]),
             _catalog_statement(config, account),
             _logs_statement(config, account),
@@ -87,7 +87,7 @@ def erasure_role_policy(config: AwsConfig, account: str, house: Lakehouse) -> di
             _allow(
                 "TakeErasureRequests", ["s3:GetObject", "s3:DeleteObject"], [f"{objects}/{config.requests_prefix}/*"]
             ),
-            _allow("ReadJobScripts", ["s3:GetObject"], [f"{objects}/{config.scripts_prefix}/*"]),
+            _scripts_statement(config),
             _catalog_statement(config, account),
             _logs_statement(config, account),
             _key_statement(config, account),
@@ -117,28 +117,23 @@ def _warehouse_statement(config: AwsConfig) -> dict:
     return _allow("ReadWriteWarehouse", actions, [f"{_objects_arn(config)}/{config.warehouse_prefix}/*"])
 
 
+def _scripts_statement(config: AwsConfig) -> dict:
+    return _allow("ReadJobScripts", ["s3:GetObject"], [f"{_objects_arn(config)}/{config.scripts_prefix}/*"])
+
+
 def _catalog_statement(config: AwsConfig, account: str) -> dict:
     glue_arn = f"arn:{config.partition}:glue:{config.region}:{account}"
-    return {
-        "Sid": "DataCatalogStediOnly",
-        "Effect": "Allow",
-        "Action": CATALOG_ACTIONS,
-        "Resource": [
-            f"{glue_arn}:catalog",
-            f"{glue_arn}:database/{config.namespace}",
-            f"{glue_arn}:table/{config.namespace}/*",
-        ],
-    }
+    tables = [
+        f"{glue_arn}:catalog",
+        f"{glue_arn}:database/{config.namespace}",
+        f"{glue_arn}:table/{config.namespace}/*",
+    ]
+    return _allow("DataCatalogStediOnly", CATALOG_ACTIONS, tables)
 
 
 def _logs_statement(config: AwsConfig, account: str) -> dict:
     logs_arn = f"arn:{config.partition}:logs:{config.region}:{account}:log-group:/aws-glue/*"
-    return {
-        "Sid": "GlueJobLogs",
-        "Effect": "Allow",
-        "Action": LOG_ACTIONS,
-        "Resource": [logs_arn, f"{logs_arn}:log-stream:*"],
-    }
+    return _allow("GlueJobLogs", LOG_ACTIONS, [logs_arn, f"{logs_arn}:log-stream:*"])
 
 
 def _key_statement(config: AwsConfig, account: str) -> dict:
