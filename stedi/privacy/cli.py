@@ -30,9 +30,11 @@ def add_forget_parser(commands) -> argparse.ArgumentParser:
 
 
 def emails_of(args) -> list[str]:
+    from stedi.privacy.erase import addresses
+
     emails = list(args.email)
     if args.file:
-        emails += [line.strip() for line in args.file.read_text().splitlines() if line.strip()]
+        emails += addresses(args.file.read_text())
     if not emails:
         raise ValueError("name the people to erase: --email ADDRESS (repeatable) or --file FILE (one a line)")
     return emails

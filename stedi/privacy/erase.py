@@ -72,6 +72,11 @@ def normalized(email: str) -> str:
     return email.strip().lower()
 
 
+def addresses(text: str) -> list[str]:
+    """The addresses of a request: one a line, blank lines ignored (a `--file`, an AWS request object)."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class EmbeddedSite:
     """Where an erasure runs on the embedded stack: its bucket and Spark in this process on its
     tables, all under the erasure job's identity and the policy `make deploy` gives that job on

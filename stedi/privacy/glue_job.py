@@ -7,7 +7,7 @@ import os
 import sys
 
 from stedi.privacy import register
-from stedi.privacy.erase import GlueSite, UnknownPeople, forget
+from stedi.privacy.erase import GlueSite, UnknownPeople, addresses, forget
 
 
 def run_forget_script(argv: list[str] | None = None) -> None:
@@ -32,9 +32,8 @@ def run_forget_script(argv: list[str] | None = None) -> None:
     register.from_s3(s3, args["erasures_uri"], keep_there=True)
     try:
         request = s3.get_object(Bucket=bucket, Key=args["request_key"])["Body"].read().decode()
-        emails = [line.strip() for line in request.splitlines() if line.strip()]
         outcome = forget(
-            emails,
+            addresses(request),
             progress=lambda line: print(line, file=sys.stderr),
             site=GlueSite(argv, extra),
             policy=args["policy"],
