@@ -25,6 +25,7 @@ from stedi.runtime import settings
 from stedi.runtime.access import named_denials
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.progress import Progress
+from stedi.runtime.progress import bar as progress_bar
 from stedi.tables import lakehouse
 
 
@@ -87,10 +88,22 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
         "quarantine": {},
         "jobs": {},
     }
-    with named_denials("the landing step"):
-        _land(io, house, summary, progress, gate, max_quarantine)
-        privacy.after_intake(io, house, summary, gate, progress)
-    consents = privacy.consents(io, house, params.pseudonym_key)
+    # on a terminal, a bar over the steps (each landing table, each job): time so far and left
+    with progress_bar(progress, "pipeline", len(house.zone("landing")) + len(jobs()), "steps", report=False) as bar:
+        with named_denials("the landing step"):
+            _land(io, house, summary, progress, gate, max_quarantine, bar.advance)
+            privacy.after_intake(io, house, summary, gate, progress)
+        consents = privacy.consents(io, house, params.pseudonym_key)
+        _transform(io, house, params, gate, summary, progress, bar.advance)
+    privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
+    if gate:
+        summary["gates"] = _gate_summary(gate, progress)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _transform(io, house, params: JobParams, gate: Gate | None, summary: dict, progress, advance) -> None:
+    """The five jobs in order, each one's figures recorded in the summary."""
     for job in jobs():
         progress(f"job  {job.name} ...")
         result = job.run(io, params, gate)
@@ -104,14 +117,10 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
         # A job's other figures are the run's too (cross_customer_pairs); why it dropped rows is its own.
         summary.update({k: v for k, v in result.metrics.items() if k != "dropped"})
         progress(f"job  {job.name}: {result.rows:,} rows -> {house.namespace}.{result.output} ({result.seconds:.1f}s)")
-    privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
-    if gate:
-        summary["gates"] = _gate_summary(gate, progress)
-    summary["seconds"] = round(time.perf_counter() - started, 2)
-    return summary
+        advance()
 
 
-def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine: float | None) -> None:
+def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine: float | None, advance) -> None:
     """Every source read through the intake, then its accepted records and its quarantine published."""
     intakes = _intake(io, house, progress)
     quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
@@ -133,6 +142,7 @@ def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine:
         warning = quarantine.warning(table, house.quarantine_of(table), intake, house.namespace)
         if warning:
             progress(warning)
+        advance()
 
 
 def _intake(io, house, progress) -> dict:

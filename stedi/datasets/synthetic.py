@@ -30,6 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stedi.runtime.progress import bar as progress_bar
+
 SOURCES = ("customer", "accelerometer", "step_trainer")
 TABLES = (
     "customer_landing",
@@ -188,16 +190,18 @@ def generate(
     writers = {source: _LandingWriter(out_dir, source) for source in SOURCES}
     tally = _Tally() if policy_counts else None
     try:
-        for person, accelerometer, steps in _people(rng, customers):
-            writers["customer"].write(person.line)
-            for _, line in accelerometer:
-                writers["accelerometer"].write(line)
-            for _, line in steps:
-                writers["step_trainer"].write(line)
-            if tally:
-                tally.add(person, [t for t, _ in accelerometer], [t for t, _ in steps])
-            if progress and person.index % 10_000 == 0:
-                progress(f"generated {person.index:,} of {customers:,} customers")
+        with progress_bar(progress, f"generating {customers:,} customers", customers, "customers") as bar:
+            for person, accelerometer, steps in _people(rng, customers):
+                writers["customer"].write(person.line)
+                for _, line in accelerometer:
+                    writers["accelerometer"].write(line)
+                for _, line in steps:
+                    writers["step_trainer"].write(line)
+                if tally:
+                    tally.add(person, [t for t, _ in accelerometer], [t for t, _ in steps])
+                if person.index % 500 == 0:
+                    bar.advance(500)
+            bar.advance(customers - bar.done)
     finally:
         for writer in writers.values():
             writer.close()
@@ -434,5 +438,5 @@ def landing_for(seed: int, customers: int, progress=None) -> Path:
     if not (directory / "expected_counts.json").exists():
         if progress:
             progress(f"generating synthetic landing data: {customers:,} customers, seed {seed}")
-        generate(directory, customers=customers, seed=seed)
+        generate(directory, customers=customers, seed=seed, progress=progress)
     return directory

@@ -20,11 +20,13 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from stedi.runtime import settings
+from stedi.runtime.progress import bar as progress_bar
 
 CENTRAL = "https://repo1.maven.org/maven2"
 # Pinned, so that what resolves the jars is itself a fixed version.
@@ -49,6 +51,7 @@ class Bundle:
     lock: str
     what: str  # for messages: "the Iceberg jars for Spark"
     size: str  # for the first download's progress line
+    approx_bytes: int  # the first download's bar: its total, approximately
     plural: bool = True
 
     def pom_path(self) -> Path:
@@ -58,8 +61,10 @@ class Bundle:
         return settings.project_root() / "jvm" / self.lock
 
 
-ICEBERG = Bundle("iceberg", "pom.xml", "jars.lock", "the Iceberg jars for Spark", "about 110 MB")
-TRINO = Bundle("trino", "trino/pom.xml", "trino/server.lock", "the Trino server", "about 820 MB", plural=False)
+ICEBERG = Bundle("iceberg", "pom.xml", "jars.lock", "the Iceberg jars for Spark", "about 110 MB", 110_000_000)
+TRINO = Bundle(
+    "trino", "trino/pom.xml", "trino/server.lock", "the Trino server", "about 820 MB", 821_000_000, plural=False
+)
 BUNDLES = (ICEBERG, TRINO)
 
 
@@ -146,14 +151,26 @@ def _download(jars: list[LockedJar], progress) -> list[str]:
                 progress(f"downloading {jar.url} (Maven is not installed)")
             partial = target.with_suffix(target.suffix + ".part")
             try:
-                with urllib.request.urlopen(jar.url, timeout=60) as response, open(partial, "wb") as out:
-                    shutil.copyfileobj(response, out, 1 << 20)
+                with (
+                    urllib.request.urlopen(jar.url, timeout=60) as response,
+                    open(partial, "wb") as out,
+                    progress_bar(progress, f"downloading {jar.file}", _length(response), "bytes") as bar,
+                ):
+                    while chunk := response.read(1 << 20):
+                        out.write(chunk)
+                        bar.advance(len(chunk))
             except OSError as error:
                 raise JarsUnavailable(f"{jar.file} is not cached here and could not be downloaded from {jar.url} "
                                       f"({error}): connect to Maven Central once") from None
             partial.replace(target)
         paths.append(str(target))
     return paths
+
+
+def _length(response) -> int | None:
+    """The download's size from its Content-Length, when the server sends one."""
+    length = response.headers.get("Content-Length")
+    return int(length) if length and length.isdigit() else None
 
 
 def spark_packages() -> dict[str, str]:
@@ -224,7 +241,7 @@ def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress, bundle: B
     started = time.perf_counter()
     command = [mvn, "-B", "-q", "-Dstyle.color=never", "-f", str(bundle.pom_path()),
                f"{DEPENDENCY_PLUGIN}:build-classpath", f"-Dmdep.outputFile={output}"]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = _run_watched(command, jars, bundle, progress)
     if result.returncode != 0:
         reason = _maven_reason(result.stdout + result.stderr)
         wanted = ", ".join(j.file for j in jars or []) or bundle.pom
@@ -239,6 +256,32 @@ def _maven_classpath(mvn: str, jars: list[LockedJar] | None, progress, bundle: B
     if progress and jars:
         progress(f"resolved {bundle.what} in {time.perf_counter() - started:.1f}s")
     return paths
+
+
+def _run_watched(command: list[str], jars: list[LockedJar] | None, bundle: Bundle, progress):
+    """Maven, with a bar of the bytes of the locked files in its local repository (in flight ones
+    included) against the bundle's approximate size; the time so far when it resolves unlocked."""
+    repository = Path.home() / ".m2" / "repository"
+    folders = {repository / j.url.removeprefix(CENTRAL + "/").rsplit("/", 1)[0] for j in jars or []}
+
+    def present() -> int:
+        return sum(f.stat().st_size for d in folders if d.is_dir() for f in d.iterdir() if f.is_file())
+
+    already = present()  # what an earlier, interrupted resolve left there
+    total = max(0, bundle.approx_bytes - already) if folders else None
+    with (
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process,
+        progress_bar(progress, f"Maven: {bundle.what}", total, "bytes" if folders else "") as bar,
+    ):
+        output: list[str] = []
+        reader = threading.Thread(target=lambda: output.extend(process.stdout), daemon=True)
+        reader.start()
+        while process.poll() is None:
+            if folders:
+                bar.advance(max(0, present() - already - bar.done))
+            time.sleep(0.5)
+        reader.join()
+    return subprocess.CompletedProcess(command, process.returncode, "".join(output), "")
 
 
 def _maven_reason(text: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stedi.runtime import jdk, jvm, settings
+from stedi.runtime.progress import bar as progress_bar
 from stedi.tables import lakehouse
 from stedi.targets.embedded_stack import _free_port, _pid_alive, _wait_for_exit
 from stedi.targets.trino_config import PLUGINS, prune_plugins, write_etc
@@ -136,7 +137,7 @@ def write_configuration(stack, port: int) -> Path:
 
 def start(stack, progress=print, *, timeout: float = 300.0) -> Trino:
     """The stack's Trino, started (and installed on first use) if it does not run; waits until it
-    answers queries on the catalog, with a progress line every ten seconds."""
+    answers queries on the catalog; a bar shows the time so far on a terminal."""
     running = current(stack.home)
     if running and running.stack_port == stack.port:
         return running
@@ -161,7 +162,8 @@ def start(stack, progress=print, *, timeout: float = 300.0) -> Trino:
     trino = Trino(stack.home, port, process.pid, stack.port, java.describe())
     (stack.home / STATE_FILE).write_text(json.dumps(
         {"port": port, "pid": process.pid, "stack_port": stack.port, "java": trino.java}))
-    _wait_ready(trino, process, started, timeout, progress, log_path)
+    with progress_bar(progress, f"starting Trino {version()}", report=False):
+        _wait_ready(trino, process, started, timeout, log_path)
     rss = trino.resident_mb()
     progress(f"Trino ready in {time.monotonic() - started:.1f}s" + (f" ({rss} MB resident)" if rss else ""))
     return trino
@@ -198,12 +200,11 @@ def status_lines(home: Path | None = None) -> list[str]:
             + (f", {rss} MB resident)" if rss else ")") + f", catalog {CATALOG}"]
 
 
-def _wait_ready(trino: Trino, process, started: float, timeout: float, progress, log_path: Path) -> None:
+def _wait_ready(trino: Trino, process, started: float, timeout: float, log_path: Path) -> None:
     """Until a query that scans a table runs: "starting": false, and even answers on the catalog's
     metadata, come earlier (a scan then still fails with NO_NODES_AVAILABLE)."""
     import trino as client
 
-    told = started
     while True:
         if process.poll() is not None:
             raise TrinoError(f"Trino exited with code {process.returncode} while starting: {_tail(log_path)} "
@@ -221,9 +222,6 @@ def _wait_ready(trino: Trino, process, started: float, timeout: float, progress,
         if now - started > timeout:
             stop(trino.home)
             raise TrinoError(f"Trino did not answer within {timeout:.0f}s: {_tail(log_path)} (log: {log_path})")
-        if now - told >= 10:
-            progress(f"Trino still starting ({now - started:.0f}s)")
-            told = now
         time.sleep(0.5)
 
 
