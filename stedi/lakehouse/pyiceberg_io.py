@@ -129,15 +129,23 @@ class EmbeddedIO:
                 removed += 1
         return removed
 
-    def expire_snapshots(self, keep: int | None = None, names: set[str] | None = None) -> int:
+    def expire_snapshots(self, keep: int | None = None, names: set[str] | None = None, slack: int = 0) -> int:
         """Expire all but each table's newest `keep` snapshots and delete the files only they
-        referenced; returns how many files went. Branch heads are never expired."""
+        referenced; returns how many files went. Branch heads are never expired. With `slack`, a
+        table is left alone until it holds more than `keep + slack` (spark_io's says why)."""
         keep = self.house.keep_snapshots if keep is None else keep
         removed = 0
         for iceberg_table in self._existing_tables(names):
-            snapshots = sorted(iceberg_table.metadata.snapshots, key=lambda s: s.timestamp_ms)
-            heads = {ref.snapshot_id for ref in iceberg_table.refs().values()}
-            old = [s.snapshot_id for s in snapshots[: max(0, len(snapshots) - keep)] if s.snapshot_id not in heads]
+            metadata = iceberg_table.metadata
+            if len(metadata.snapshots) <= keep + slack:
+                continue
+            history, snapshot = [], iceberg_table.current_snapshot()
+            while snapshot is not None and len(history) < keep:  # main's newest `keep`
+                history.append(snapshot.snapshot_id)
+                parent = snapshot.parent_snapshot_id
+                snapshot = metadata.snapshot_by_id(parent) if parent is not None else None
+            kept = set(history) | {ref.snapshot_id for ref in iceberg_table.refs().values()}
+            old = [s.snapshot_id for s in metadata.snapshots if s.snapshot_id not in kept]  # and refused stages
             if not old:
                 continue
             before = set(orphan_files(iceberg_table, self.fs))
