@@ -36,6 +36,7 @@ from stedi import pipeline
 from stedi.datasets import synthetic
 from stedi.runtime import settings
 from stedi.runtime.progress import Progress, table
+from stedi.tools.bench_report import FLOOR
 
 DEFAULT_OUT = settings.project_root() / "build" / "bench"
 STARTER = settings.project_root().parent / "shared" / "data" / "udacity-starter"
@@ -95,11 +96,12 @@ def scale(scales: dict[str, int], runs: int, progress) -> dict:
         expected = json.loads((landing / "expected_counts.json").read_text())["expected"][POLICY]
         rows = sum(expected[t] for t in ("customer_landing", "accelerometer_landing", "step_trainer_landing"))
         progress(f"{label}: {customers:,} customers, {rows:,} landing rows")
-        samples: dict[str, list[dict]] = {engine: [] for engine in (*TABLE_IOS, DUCKDB)}
+        samples: dict[str, list[dict]] = {engine: [] for engine in (*TABLE_IOS, DUCKDB, FLOOR)}
         for i in range(runs):  # the engines alternate, so a noisy minute hits all of them
             for engine, table_io in TABLE_IOS.items():
                 samples[engine].append(_stedi_run(landing, expected, table_io))
             samples[DUCKDB].append(_duckdb_run(landing, expected))
+            samples[FLOOR].append(_floor_run(landing, rows))
             progress(
                 f"{label} run {i + 1}: " + ", ".join(f"{e} {s[-1]['wall_seconds']:.2f}s" for e, s in samples.items())
             )
@@ -163,6 +165,54 @@ def _duckdb_run(landing: Path, expected: dict) -> dict:
         "jobs": jobs,
         "peak_memory_bytes": usage.ru_maxrss * 1024,
     }
+
+
+def _floor_run(landing: Path, rows: int) -> dict:
+    """This machine's limit for the job: every landing file read once and each record parsed
+    (orjson, one process per core), nothing else. In a child process, like DuckDB."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys; from pathlib import Path; from stedi.tools import bench; "
+        "print(json.dumps(bench.floor(Path(sys.argv[1]))))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code, str(landing)], stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"the floor measurement failed on {landing} (status {status})")
+    result = json.loads(output.strip().splitlines()[-1])
+    if result["records"] != rows:
+        raise AssertionError(f"the floor parsed {result['records']:,} records, the landing holds {rows:,}")
+    return {
+        "wall_seconds": result["seconds"],
+        "landing_seconds": result["seconds"],
+        "jobs": {},
+        "bytes": result["bytes"],
+        "peak_memory_bytes": usage.ru_maxrss * 1024,
+    }
+
+
+def floor(landing: Path) -> dict:
+    """Read and parse every landing file, the files shared out over the cores; seconds, records, bytes."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    files = sorted(str(p) for p in landing.rglob("*.json") if p.parent.name == "landing")
+    started = time.perf_counter()
+    with ProcessPoolExecutor(os.cpu_count() or 1) as pool:
+        counted = list(pool.map(_read_and_parse, files, chunksize=max(1, len(files) // (8 * (os.cpu_count() or 1)))))
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "records": sum(r for r, _ in counted), "bytes": sum(b for _, b in counted)}
+
+
+def _read_and_parse(path: str) -> tuple[int, int]:
+    import orjson
+
+    data = Path(path).read_bytes()
+    return sum(1 for line in data.splitlines() if line.strip() and orjson.loads(line) is not None), len(data)
 
 
 def _check_counts(engine: str, tables: dict, expected: dict) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 STEDI = "stedi spark"  # the pipeline on Spark's Iceberg catalog (the default)
 BRIDGE = "stedi pyiceberg"  # the pipeline on the pyiceberg bridge (the offline fallback)
 DUCKDB = "duckdb"
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+FLOOR = "floor (read + parse)"  # every landing file read once and parsed: no engine can be faster
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#7f7f7f")
 
 
 def measurements(results) -> list[dict]:
@@ -32,7 +33,7 @@ def measurements(results) -> list[dict]:
 def engines(results) -> list[str]:
     """The engines measured, the embedded pipeline first, then the others as they appear."""
     seen = list(dict.fromkeys(m["engine"] for m in measurements(results)))
-    return sorted(seen, key=lambda e: (e != STEDI, e != BRIDGE, e != DUCKDB, seen.index(e)))
+    return sorted(seen, key=lambda e: (e != STEDI, e != BRIDGE, e != DUCKDB, e != FLOOR, seen.index(e)))
 
 
 def linearity(points) -> float:
@@ -92,14 +93,19 @@ def _job_table(runs: list[dict], names: list[str]) -> str:
         return ""
     shown = [e for e in names if e in by_engine]
     jobs = list(dict.fromkeys(job for e in shown for job in by_engine[e]["jobs"]))
-    header = ["job"] + [f"{e} s" for e in shown] + [f"{shown[0]} / {e}" for e in shown[1:]] + ["rows out"]
+    header = ["job"] + [f"{e} s" for e in shown] + [f"{shown[0]} / {e}" for e in shown[1:]]
+    header += ["rows in", "rows out", f"{shown[0]} rows in/s"]
     lines = [f"Jobs at the largest scale ({scale}):", "", _row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
     for job in jobs:
         details = [by_engine[e]["jobs"].get(job) for e in shown]
         seconds = [_job_seconds(d) for d in details]
         cells = [job] + [_seconds(s) for s in seconds] + [_ratio(seconds[0], s) for s in seconds[1:]]
-        rows_out = next((d["rows_out"] for d in details if isinstance(d, dict) and "rows_out" in d), None)
-        lines.append(_row(cells + [f"{rows_out:,}" if rows_out is not None else "–"]))
+        rows_in, rows_out = (
+            next((d[key] for d in details if isinstance(d, dict) and key in d), None) for key in ("rows_in", "rows_out")
+        )
+        rate = f"{rows_in / seconds[0]:,.0f}" if rows_in is not None and seconds[0] else "–"
+        cells += [f"{n:,}" if n is not None else "–" for n in (rows_in, rows_out)] + [rate]
+        lines.append(_row(cells))
     return "\n".join(lines)
 
 

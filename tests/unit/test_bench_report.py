@@ -16,7 +16,7 @@ SCALES = (("1x", 1_000, 111_000), ("10x", 10_000, 1_110_000), ("100x", 100_000, 
 def measurement(engine: str, scale: str, customers: int, rows: int, wall: float, memory: int | None) -> dict:
     jobs = {
         "customer_landing_to_trusted": {"seconds": wall * 0.1, "rows_out": customers // 2},
-        "machine_learning_curated": {"seconds": wall * 0.4, "rows_out": rows // 3},
+        "machine_learning_curated": {"seconds": wall * 0.4, "rows_in": rows // 2, "rows_out": rows // 3},
     }
     return {
         "engine": engine,
@@ -48,8 +48,20 @@ def test_markdown_has_one_row_per_scale_with_both_walls_ratio_rate_and_memory(re
 def test_markdown_lists_the_jobs_of_the_largest_scale_and_the_slopes(results):
     text = markdown(results)
     assert "Jobs at the largest scale (100x)" in text
-    assert "| machine_learning_curated | 800.0 | 10.0 | 80.0× | 3,700,000 |" in text
+    # rows in per second of the first engine: 5,550,000 rows in 800 s
+    assert "| machine_learning_curated | 800.0 | 10.0 | 80.0× | 5,550,000 | 3,700,000 | 6,938 |" in text
     assert "stedi spark 1.00; duckdb 1.00" in text
+
+
+def test_the_floor_is_a_line_of_its_own_with_the_ratio_to_it(results):
+    floor = [
+        {"engine": bench_report.FLOOR, "scale": s, "customers": c, "rows": r, "wall_seconds": 0.1 * 10**i, "jobs": {}}
+        for i, (s, c, r) in enumerate(SCALES)
+    ]
+    runs = results + floor
+    assert bench_report.engines(runs) == [STEDI, DUCKDB, bench_report.FLOOR]
+    row = next(line for line in markdown(runs).splitlines() if line.startswith("| 100x"))
+    assert "| 2000.0 | 25.0 | 10.0 | 80.0× | 200.0× |" in row  # walls, then stedi / duckdb and stedi / floor
 
 
 def test_markdown_accepts_a_results_dict_and_a_single_engine(results):
