@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars keys pipeline report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws forget-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline run report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws forget-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -33,6 +33,10 @@ jars: $(STAMP) ## resolve the Iceberg jars of jvm/pom.xml from Maven Central and
 
 pipeline: $(STAMP) ## run the landing step and the five jobs on the target (TARGET= LANDING= POLICY= SUMMARY=)
 	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(TARGET),--target $(TARGET)) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+
+run: $(STAMP) ## re-run one job and the jobs downstream of it on the published tables, after editing its file (JOB=)
+	@test -n "$(JOB)" || { echo 'name the job: make run JOB=machine_learning_curated' >&2; exit 2; }
+	$(BIN)/stedi run $(JOB) $(if $(filter command line environment,$(origin POLICY)),--policy $(POLICY))
 
 report: $(STAMP) ## write the run report of the last pipeline run: build/report/index.html (make pipeline writes it too)
 	$(BIN)/stedi report

@@ -115,6 +115,16 @@ def _parser() -> argparse.ArgumentParser:
     pipeline.add_argument("--no-gates", action="store_true", help=argparse.SUPPRESS)  # benchmarks only
     pipeline.set_defaults(handler=_pipeline)
 
+    rerun = _targeted(
+        commands.add_parser(
+            "run",
+            help="re-run one job and the jobs downstream of it on the published tables (after editing its file)",
+        )
+    )
+    rerun.add_argument("job", help="a job's name, e.g. machine_learning_curated")
+    add_policy_option(rerun, default=None)
+    rerun.set_defaults(handler=_run)
+
     generate = commands.add_parser("generate", help="write synthetic landing data with the starter data's shape")
     generate.add_argument("--customers", type=int, default=1000)
     generate.add_argument("--seed", type=int, default=42)
@@ -324,6 +334,33 @@ def _pipeline(args, target) -> int:
     )
     if report:
         print(f"Run report: {report}")
+    return 0
+
+
+def _run(args, target) -> int:
+    """`stedi run JOB`: the job and its downstream jobs, on the landing data and under the policy
+    of the last whole run (its summary says which), each through its gate. The run report and
+    the Data Docs stay those of that whole run."""
+    from stedi import pipeline
+    from stedi.runtime.params import RunRequest
+    from stedi.targets.base import TargetError
+
+    if target.name != "embedded":
+        raise TargetError(f"`stedi run` re-runs jobs on the embedded stack; on the {target.name} target "
+                          f"run the whole pipeline (`make pipeline TARGET={target.name}`)")
+    chosen = pipeline.downstream(args.job)
+    last = settings.last_run_file()
+    if not target.running() or not last.is_file():
+        raise TargetError("no pipeline has run on this stack yet: `make pipeline` first, then `stedi run JOB`")
+    previous = json.loads(last.read_text())
+    policy = args.policy or previous["policy"]
+    progress = Progress()
+    progress(f"run: {', '.join(job.name for job in chosen)}; policy {policy}, landing {previous['landing_dir']}")
+    request = RunRequest(landing=Path(previous["landing_dir"]), policy=policy, jobs=tuple(j.name for j in chosen))
+    summary = pipeline.execute(target, request, progress)
+    _print_tables(summary)
+    print(f"\n{len(chosen)} job(s) on the {target.name} target: done in {progress.elapsed:.1f}s. "
+          "The run report and the Data Docs are still the last whole run's.")
     return 0
 
 

@@ -47,17 +47,43 @@ def jobs() -> list[Job]:
     return ordered
 
 
+class UnknownJob(ValueError):
+    """A job name catalog/tables.toml does not declare."""
+
+
+def downstream(name: str) -> list[Job]:
+    """The job `name` and every job that reads what it writes, directly or not, in run order:
+    what `stedi run JOB` re-runs after that job's file was edited."""
+    ordered = jobs()
+    chosen = [job for job in ordered if job.name == name]
+    if not chosen:
+        raise UnknownJob(f"no job {name!r}; the jobs are: {', '.join(job.name for job in ordered)}")
+    written = {chosen[0].output.name}
+    for job in ordered[ordered.index(chosen[0]) + 1 :]:
+        if written & set(job.inputs):
+            chosen.append(job)
+            written.add(job.output.name)
+    return chosen
+
+
 def execute(target, request: RunRequest, progress=None) -> dict:
     """`stedi pipeline` on a target (stedi/targets/): the target opens the run (Spark, table I/O,
     gate) and this module runs it; a target whose runs happen elsewhere (the Docker stack's Spark
-    container) is handed the request instead. Returns the run summary."""
+    container) is handed the request instead. Returns the run summary.
+
+    A request naming jobs (`stedi run JOB`) runs only those, on the tables already published:
+    no landing step, and no green record (only a whole run qualifies code for `make deploy`)."""
     progress = progress or Progress(quiet=True)
     if target.delegates:
         return target.delegate(request, progress)
     with target.open_run(request, progress) as runtime, runtime.jobs_identity():
-        summary = run(runtime.io, runtime.params, progress, runtime.gate, request.max_quarantine)
+        if request.jobs:
+            chosen = [job for job in jobs() if job.name in request.jobs]
+            summary = run_jobs(runtime.io, runtime.params, chosen, progress, runtime.gate)
+        else:
+            summary = run(runtime.io, runtime.params, progress, runtime.gate, request.max_quarantine)
         summary.update(runtime.facts)
-        if runtime.gate is not None:
+        if runtime.gate is not None and not request.jobs:
             summary.update(runtime.after_green())
     return summary
 
@@ -94,7 +120,7 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
             _land(io, house, summary, progress, gate, max_quarantine, bar.advance)
             privacy.after_intake(io, house, summary, gate, progress)
         consents = privacy.consents(io, house, params.pseudonym_key)
-        _transform(io, house, params, gate, summary, progress, bar.advance)
+        _transform(io, house, params, jobs(), gate, summary, progress, bar.advance)
     privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
     if gate:
         summary["gates"] = _gate_summary(gate, progress)
@@ -102,9 +128,33 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
     return summary
 
 
-def _transform(io, house, params: JobParams, gate: Gate | None, summary: dict, progress, advance) -> None:
-    """The five jobs in order, each one's figures recorded in the summary."""
-    for job in jobs():
+def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate | None = None) -> dict:
+    """Only the `chosen` jobs, in order, on the tables already published (each still through its
+    gate, and a revoked consent still expires the history); returns their summary."""
+    progress = progress or Progress(quiet=True)
+    house = lakehouse()
+    started = time.perf_counter()
+    summary: dict = {
+        "policy": params.policy,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tables": {},
+        "snapshots": {},
+        "jobs": {},
+    }
+    written = {job.output.name for job in chosen}
+    consents = privacy.consents(io, house, params.pseudonym_key) if privacy.holds_consents(house, written) else {}
+    with progress_bar(progress, "jobs", len(chosen), "steps", report=False) as bar:
+        _transform(io, house, params, chosen, gate, summary, progress, bar.advance)
+    privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
+    if gate:
+        summary["gates"] = _gate_summary(gate, progress, docs=False)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _transform(io, house, params: JobParams, chosen, gate: Gate | None, summary: dict, progress, advance) -> None:
+    """The jobs in order, each one's figures recorded in the summary."""
+    for job in chosen:
         progress(f"job  {job.name} ...")
         result = job.run(io, params, gate)
         _record(summary, result.output, result.rows, result.snapshot_id)
@@ -155,9 +205,11 @@ def _intake(io, house, progress) -> dict:
     return intakes
 
 
-def _gate_summary(gate: Gate, progress) -> dict:
+def _gate_summary(gate: Gate, progress, docs: bool = True) -> dict:
+    """The gates' figures; `docs=False` keeps the Data Docs of the last whole run (a site drawn
+    now would hold only this run's tables)."""
     step = time.perf_counter()
-    docs = gate.build_docs()
+    docs = gate.build_docs() if docs else None
     docs_seconds = time.perf_counter() - step
     checked = sum(o.expectations for o in gate.outcomes)
     seconds = sum(o.seconds for o in gate.outcomes)

@@ -65,6 +65,13 @@ def consents(io, house, key: bytes) -> dict[str, int]:
     return _by_customer(rows.select([email, CONSENT]).to_pylist(), email, key)
 
 
+def holds_consents(house, names: set[str]) -> bool:
+    """Whether writing these tables can change a consent (a partial run that does not write the
+    customers' trusted table cannot revoke one, and need not read the consents)."""
+    table = _consent_table(house)
+    return table is not None and table.name in names
+
+
 def after_jobs(io, house, before: dict[str, int], key: bytes, summary: dict, progress) -> None:
     """Expire the trusted and curated history when a customer's consent was revoked or moved later
     by a record of this run's landing data (a customer merely absent from it is not a revocation)."""

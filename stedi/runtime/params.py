@@ -41,6 +41,7 @@ class RunRequest:
     max_quarantine: float | None = None
     gates: bool = True  # False only to measure what the gates cost (`make bench-gates`)
     table_io: str | None = None  # the embedded stack's table I/O (settings.table_io); None: STEDI_TABLE_IO
+    jobs: tuple[str, ...] = ()  # only these jobs, on the published tables (`stedi run`); empty: the whole run
 
     def __post_init__(self):
         settings.check_policy(self.policy)

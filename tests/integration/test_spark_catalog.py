@@ -92,6 +92,31 @@ def test_the_pipeline_ran_on_sparks_iceberg_catalog_registered_in_glue(lake):
     assert all(g["expectations"] > 0 for g in summary["gates"]["tables"].values())
 
 
+def test_stedi_run_reruns_a_job_and_its_downstream_on_the_published_tables(lake):
+    """`stedi run customer_trusted_to_curated` after that job's file was edited: it and the two
+    jobs downstream of it publish new snapshots, each through its gate, with the same rows;
+    the tables upstream keep theirs; no landing step; no green record; the Data Docs stay."""
+    catalog, house = stack.require().catalog(), lakehouse()
+
+    def heads() -> dict[str, int]:
+        tables = {n: catalog.load_table((house.namespace, n)) for n in house.iceberg_tables}
+        return {n: table.current_snapshot().snapshot_id for n, table in tables.items()}
+
+    before, docs = heads(), Path(os.environ["STEDI_DOCS_DIR"]) / "index.html"
+    docs_written = docs.stat().st_mtime_ns
+    chosen = tuple(job.name for job in pipeline.downstream("customer_trusted_to_curated"))
+    request = RunRequest(landing=lake["landing"], policy="strict", jobs=chosen)
+    summary = pipeline.execute(EmbeddedTarget(), request)
+    assert list(summary["jobs"]) == ["customer_trusted_to_curated", "step_trainer_trusted", "machine_learning_curated"]
+    rerun = {pipeline_job.output.name for pipeline_job in pipeline.jobs() if pipeline_job.name in chosen}
+    assert summary["tables"] == {t: lake["expected"][t] for t in rerun}
+    assert set(summary["gates"]["tables"]) == rerun and summary["gates"]["docs"] is None
+    assert "landing" not in summary and "green_record" not in summary
+    after = heads()
+    assert {t for t in house.iceberg_tables if after[t] != before[t]} == rerun
+    assert docs.stat().st_mtime_ns == docs_written
+
+
 def test_a_staged_table_is_invisible_until_published_and_a_discarded_one_leaves_nothing(runtime):
     io, name = runtime.io, "customer_trusted"
     table = lakehouse().table(name)
