@@ -48,7 +48,7 @@ def jobs() -> list[Job]:
 
 
 class UnknownJob(ValueError):
-    """A job name catalog/tables.toml does not declare."""
+    """A job name catalog/tables.toml does not declare, or a job whose inputs were never published."""
 
 
 def downstream(name: str) -> list[Job]:
@@ -142,6 +142,10 @@ def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate
         "jobs": {},
     }
     written = {job.output.name for job in chosen}
+    needed = {t for job in chosen for t in job.inputs} - written
+    missing = sorted(t for t in needed if not io.exists(t))
+    if missing:
+        raise UnknownJob(f"{', '.join(missing)}: not published on this stack yet; run the whole pipeline first")
     consents = privacy.consents(io, house, params.pseudonym_key) if privacy.holds_consents(house, written) else {}
     with progress_bar(progress, "jobs", len(chosen), "steps", report=False) as bar:
         _transform(io, house, params, chosen, gate, summary, progress, bar.advance)

@@ -1,8 +1,10 @@
+import types
+
 import pytest
 
 from stedi import cli
 from stedi.job import SchemaMismatch, conform
-from stedi.pipeline import UnknownJob, downstream, jobs
+from stedi.pipeline import UnknownJob, downstream, jobs, run_jobs
 from stedi.tables import lakehouse
 
 
@@ -43,6 +45,17 @@ def test_stedi_run_names_an_unknown_job_and_needs_a_whole_run_first(tmp_path, mo
     assert capsys.readouterr().err.strip() == (
         "stedi: error: no pipeline has run on this stack yet: `make pipeline` first, then `stedi run JOB`"
     )
+
+
+def test_stedi_run_refuses_jobs_whose_inputs_were_never_published():
+    class NothingPublished:
+        def exists(self, name: str) -> bool:
+            return False
+
+    params = types.SimpleNamespace(policy="strict", pseudonym_key=b"")
+    expected = "accelerometer_trusted, customer_trusted, step_trainer_trusted: not published on this stack yet"
+    with pytest.raises(UnknownJob, match=expected):
+        run_jobs(NothingPublished(), params, downstream("machine_learning_curated"))
 
 
 def test_a_transform_returning_undeclared_columns_is_stopped(spark):
