@@ -34,7 +34,6 @@ from stedi.targets.stack_keys import Keys
 
 HOST = "127.0.0.1"
 EMULATOR = "stedi.targets.emulator"  # the module the emulator process runs
-SPOOL_OVER_BYTES = 64 * 1024  # objects past this size live in files under <home>/s3-spool, not in memory
 UNKEYED_EMULATOR = "moto.server"  # what stacks ran before they had keys: it answers anyone
 STATE_FILE = "stack.json"
 STALE_FILES = (STATE_FILE, "catalog.db")  # catalog.db: the SQLite catalog of earlier versions
@@ -279,22 +278,14 @@ def _start_emulator(home: Path, port: int) -> Stack:
             )
         log = open(home / "s3-emulator.log", "ab")
         keys = stack_keys.folder(home)
-        spool = home / "s3-spool"
-        spool.mkdir(exist_ok=True)
+        spool = home / "s3-spool"  # objects on disk (emulator._spool_objects_to_disk)
         process = subprocess.Popen(
             [sys.executable, "-m", EMULATOR, "--host", HOST, "--port", str(chosen), "--keys", str(keys),
-             "--region", lakehouse().region],
+             "--region", lakehouse().region, "--spool", str(spool)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env={
-                **os.environ,
-                "INITIAL_NO_AUTH_ACTION_COUNT": "0",  # IAM enforced from the first request
-                # An object over 64 KB is kept in a file on disk, not in the emulator's memory (moto
-                # spools each object past this size; unlinked files, gone when the emulator stops).
-                "MOTO_S3_DEFAULT_KEY_BUFFER_SIZE": str(SPOOL_OVER_BYTES),
-                "TMPDIR": str(spool),
-            },
+            env={**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "0"},  # IAM enforced from the first request
             start_new_session=True,  # outlives the CLI: tables stay queryable until `down`
         )
         endpoint = f"http://{HOST}:{chosen}"

@@ -38,8 +38,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--keys", type=Path, required=True, help="directory for the administrator's keys")
     parser.add_argument("--region", default="us-east-1")
+    parser.add_argument("--spool", type=Path, help="directory for the files of objects kept on disk")
     options = parser.parse_args(argv)
 
+    if options.spool:
+        _spool_objects_to_disk(options.spool)
     os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"  # read by moto.settings on import
     os.environ["MOTO_PORT"] = str(options.port)
     from moto import settings
@@ -52,6 +55,34 @@ def main(argv: list[str] | None = None) -> None:
 
     stack_keys.write(options.keys / stack_keys.ADMIN_FILE, _bootstrap_admin(options.region))
     _serve(options.host, options.port)
+
+
+SPOOL_OVER_BYTES = 64 * 1024
+SPOOL_MIN_OPEN_FILES = 16_384
+
+
+def _spool_objects_to_disk(spool: Path) -> None:
+    """Keep every object over 64 KB in a file under `spool` rather than in memory.
+
+    moto holds an object in a SpooledTemporaryFile that moves to disk past a size
+    (MOTO_S3_DEFAULT_KEY_BUFFER_SIZE, 5 MB by default). These files are unlinked, so they are
+    gone when the emulator stops. At 100x, 1.1 GB of landing files took 1,244 MB of the
+    emulator's memory in RAM and 204 MB spooled.
+
+    Each spooled object holds a file descriptor, so the soft limit on open files is raised to the
+    hard one, and only a hard limit of at least 16,384 files turns spooling on. Where the system
+    allows fewer, objects stay in memory as before."""
+    import resource
+    import tempfile
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if hard != resource.RLIM_INFINITY and hard < SPOOL_MIN_OPEN_FILES:
+        return
+    spool.mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(spool)
+    os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(SPOOL_OVER_BYTES)
 
 
 def _bootstrap_admin(region: str):
