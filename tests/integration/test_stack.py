@@ -28,6 +28,28 @@ def test_up_binds_loopback_on_a_free_port_and_is_reused(home):
     assert first.s3_client().head_bucket(Bucket=lakehouse().bucket)["ResponseMetadata"]["HTTPStatusCode"] == 200
 
 
+def test_objects_over_64_kb_live_in_unlinked_files_on_disk_not_in_the_emulators_memory(home):
+    import resource
+
+    from stedi.targets.emulator import SPOOL_MIN_OPEN_FILES
+
+    lake = stack.up(home)
+    s3, bucket, big = lake.s3_client(), lakehouse().bucket, os.urandom(200_000)
+    s3.put_object(Bucket=bucket, Key="spool/big.bin", Body=big)
+    s3.put_object(Bucket=bucket, Key="spool/small.bin", Body=b"small")
+    descriptors = f"/proc/{lake.pid}/fd"
+    links = [os.readlink(f"{descriptors}/{fd}") for fd in os.listdir(descriptors)]
+    spooled = [link for link in links if link.startswith(str(home / "s3-spool")) and link.endswith("(deleted)")]
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or hard >= SPOOL_MIN_OPEN_FILES:
+        assert len(spooled) == 1  # the big object only: unlinked, so nothing is left when the emulator stops
+    else:  # too few open files allowed for a descriptor per object: everything stays in memory
+        assert spooled == []
+    assert s3.get_object(Bucket=bucket, Key="spool/big.bin")["Body"].read() == big
+    limits = open(f"/proc/{lake.pid}/limits").read()
+    assert any(line.startswith("Max open files") and line.split()[3] == line.split()[4] for line in limits.splitlines())
+
+
 def test_a_dead_emulator_leaves_no_stale_catalog_entries(home):
     lake = stack.up(home)
     lake.catalog().create_table(
