@@ -136,7 +136,13 @@ def _stedi_run(landing: Path, expected: dict, table_io: str) -> dict:
         for name, job in summary["jobs"].items()
     }
     landing_seconds = wall - sum(job["seconds"] for job in summary["jobs"].values())
-    return {"wall_seconds": wall, "landing_seconds": landing_seconds, "jobs": jobs, "peak_memory_bytes": memory.peak}
+    return {
+        "wall_seconds": wall,
+        "landing_seconds": landing_seconds,
+        "jobs": jobs,
+        "peak_memory_bytes": memory.peak,
+        "peak_memory_by_process": memory.by_kind,
+    }
 
 
 def _duckdb_run(landing: Path, expected: dict) -> dict:
@@ -234,11 +240,13 @@ def _median(samples: list[dict]) -> dict:
 
 class PeakMemory:
     """The peak resident memory of this process and all its descendants (the JVM, the S3
-    emulator), sampled from /proc every 0.1 s on a background thread."""
+    emulator), sampled from /proc every 0.1 s on a background thread; and each kind of process's
+    own peak (`by_kind`: python, jvm, emulator, trino), which need not fall at the same moment."""
 
     def __init__(self, interval: float = 0.1):
         self.interval = interval
         self.peak = 0
+        self.by_kind: dict[str, int] = {}
 
     def __enter__(self):
         import threading
@@ -256,13 +264,21 @@ class PeakMemory:
         import os
 
         while True:
-            self.peak = max(self.peak, tree_rss(os.getpid()))
+            kinds = tree_rss_by_kind(os.getpid())
+            self.peak = max(self.peak, sum(kinds.values()))
+            for kind, used in kinds.items():
+                self.by_kind[kind] = max(self.by_kind.get(kind, 0), used)
             if self._stop.wait(self.interval):
                 return
 
 
 def tree_rss(root: int) -> int:
     """Resident bytes of a process and its descendants, from /proc (0 where /proc is absent)."""
+    return sum(tree_rss_by_kind(root).values())
+
+
+def tree_rss_by_kind(root: int) -> dict[str, int]:
+    """Resident bytes of a process and its descendants per kind of process (`process_kind`)."""
     import os
 
     children: dict[int, list[int]] = {}
@@ -279,12 +295,32 @@ def tree_rss(root: int) -> int:
         pid = int(entry)
         children.setdefault(int(fields[1]), []).append(pid)
         rss[pid] = int(fields[21]) * page
-    total, stack = 0, [root]
+    kinds: dict[str, int] = {}
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        if pid in rss:
+            kind = process_kind(pid)
+            kinds[kind] = kinds.get(kind, 0) + rss[pid]
         stack.extend(children.get(pid, []))
-    return total
+    return kinds
+
+
+def process_kind(pid: int) -> str:
+    """What a process is, from its command line: the S3 emulator, Trino, another JVM (Spark's
+    driver), or Python (the pipeline itself, DuckDB's child, the floor's workers)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            command = f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return "other"
+    if "stedi.targets.emulator" in command:
+        return "emulator"
+    if "io.trino" in command or "trino-server" in command:
+        return "trino"
+    if command.split(" ", 1)[0].endswith("java"):
+        return "jvm"
+    return "python" if "python" in command.split(" ", 1)[0] else "other"
 
 
 def machine() -> dict:

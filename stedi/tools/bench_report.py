@@ -55,7 +55,7 @@ def markdown(results) -> str:
     """The scale table (one row per scale), each engine's slope, and the largest scale's jobs."""
     runs = measurements(results)
     names = engines(runs)
-    sections = [_scale_table(runs, names), _slopes(runs, names), _job_table(runs, names)]
+    sections = [_scale_table(runs, names), _slopes(runs, names), _job_table(runs, names), _memory_table(runs, names)]
     return "\n\n".join(s for s in sections if s) + "\n"
 
 
@@ -105,6 +105,28 @@ def _job_table(runs: list[dict], names: list[str]) -> str:
         )
         rate = f"{rows_in / seconds[0]:,.0f}" if rows_in is not None and seconds[0] else "–"
         cells += [f"{n:,}" if n is not None else "–" for n in (rows_in, rows_out)] + [rate]
+        lines.append(_row(cells))
+    return "\n".join(lines)
+
+
+PROCESS_KINDS = ("python", "jvm", "emulator", "trino", "other")
+
+
+def _memory_table(runs: list[dict], names: list[str]) -> str:
+    """Each engine's peak resident memory per kind of process at the largest scale (each kind's
+    own peak), beside the peak of the whole process tree."""
+    scale = _scales(runs)[-1]
+    by_engine = {m["engine"]: m for m in runs if m["scale"] == scale and m.get("peak_memory_by_process")}
+    if not by_engine:
+        return ""
+    shown = [e for e in names if e in by_engine]
+    kinds = [k for k in PROCESS_KINDS if any(by_engine[e]["peak_memory_by_process"].get(k) for e in shown)]
+    header = ["engine"] + kinds + ["whole tree"]
+    lines = [f"Peak memory per process at the largest scale ({scale}):", "", _row(header)]
+    lines.append(_row(["---"] + ["---:"] * (len(header) - 1)))
+    for engine in shown:
+        kind_peaks = by_engine[engine]["peak_memory_by_process"]
+        cells = [engine] + [_bytes(kind_peaks.get(k)) for k in kinds] + [_bytes(by_engine[engine]["peak_memory_bytes"])]
         lines.append(_row(cells))
     return "\n".join(lines)
 

@@ -25,6 +25,22 @@ def test_the_process_tree_memory_counts_the_children():
         child.wait()
 
 
+def test_the_memory_of_each_kind_of_process_is_counted_apart():
+    # a child whose command line names the emulator's module counts as the emulator
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "stedi.targets.emulator"])
+    try:
+        deadline = time.monotonic() + 20
+        while "emulator" not in bench.tree_rss_by_kind(os.getpid()):
+            assert time.monotonic() < deadline, "the child never showed"
+            time.sleep(0.1)
+        assert bench.process_kind(child.pid) == "emulator"
+        assert bench.process_kind(os.getpid()) == "python"
+        assert bench.tree_rss_by_kind(os.getpid())["python"] > 0
+    finally:
+        child.kill()
+        child.wait()
+
+
 def test_a_run_with_wrong_counts_is_refused():
     bench._check_counts("duckdb", {"customer_trusted": 3}, {"customer_trusted": 3, "other": 1})
     with pytest.raises(

@@ -115,3 +115,13 @@ def test_linearity_is_the_log_log_slope_between_the_extreme_scales():
 
 def test_engines_put_the_embedded_pipeline_first(results):
     assert bench_report.engines(results) == [STEDI, DUCKDB]
+
+
+def test_peak_memory_is_shown_per_kind_of_process_at_the_largest_scale(results):
+    for m in results:
+        if m["engine"] == STEDI:
+            m["peak_memory_by_process"] = {"python": 3 * 2**30, "jvm": 5 * 2**30, "emulator": 200 * 2**20}
+    text = markdown(results)
+    assert "Peak memory per process at the largest scale (100x):" in text
+    assert "| engine | python | jvm | emulator | whole tree |" in text
+    assert "| stedi spark | 3.0 GiB | 5.0 GiB | 200.0 MiB | 2.0 GiB |" in text
