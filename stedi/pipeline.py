@@ -105,15 +105,7 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
     progress = progress or Progress(quiet=True)
     house = lakehouse()
     started = time.perf_counter()
-    summary: dict = {
-        "policy": params.policy,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tables": {},
-        "snapshots": {},
-        "landing": {},
-        "quarantine": {},
-        "jobs": {},
-    }
+    summary = _new_summary(params, "landing", "quarantine")
     # on a terminal, a bar over the steps (each landing table, each job): time so far and left
     with progress_bar(progress, "pipeline", len(house.zone("landing")) + len(jobs()), "steps", report=False) as bar:
         with named_denials("the landing step"):
@@ -134,13 +126,7 @@ def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate
     progress = progress or Progress(quiet=True)
     house = lakehouse()
     started = time.perf_counter()
-    summary: dict = {
-        "policy": params.policy,
-        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tables": {},
-        "snapshots": {},
-        "jobs": {},
-    }
+    summary = _new_summary(params)
     written = {job.output.name for job in chosen}
     needed = {t for job in chosen for t in job.inputs} - written
     missing = sorted(t for t in needed if not io.exists(t))
@@ -154,6 +140,19 @@ def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate
         summary["gates"] = _gate_summary(gate, progress, docs=False)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
+
+
+def _new_summary(params: JobParams, *sections: str) -> dict:
+    """A run summary before anything ran: the policy, when, and empty tables, snapshots, the
+    given `sections` and jobs (in that order, as the summary file shows them)."""
+    return {
+        "policy": params.policy,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "tables": {},
+        "snapshots": {},
+        **{section: {} for section in sections},
+        "jobs": {},
+    }
 
 
 def _transform(io, house, params: JobParams, chosen, gate: Gate | None, summary: dict, progress, advance) -> None:

@@ -147,21 +147,12 @@ def _stedi_run(landing: Path, expected: dict, table_io: str) -> dict:
 
 def _duckdb_run(landing: Path, expected: dict) -> dict:
     """stedi.baseline in a child process: its peak RSS is the child's own (wait4's rusage)."""
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import json, sys; from pathlib import Path; from stedi.tools import baseline; "
         f"r = baseline.run(Path(sys.argv[1]), {POLICY!r}); "
         "print(json.dumps({'result': r, 'tables': baseline.table_rows(r)}, default=float))"
     )
-    process = subprocess.Popen([sys.executable, "-c", code, str(landing)], stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"the DuckDB baseline failed on {landing} (status {status})")
-    answer = json.loads(output.strip().splitlines()[-1])
+    answer, peak = _in_child(code, landing, "the DuckDB baseline")
     _check_counts("duckdb", answer["tables"], expected)
     result = answer["result"]
     jobs = {
@@ -173,27 +164,33 @@ def _duckdb_run(landing: Path, expected: dict) -> dict:
         "wall_seconds": result["seconds"],
         "landing_seconds": result["landing"]["seconds"],
         "jobs": jobs,
-        "peak_memory_bytes": usage.ru_maxrss * 1024,
+        "peak_memory_bytes": peak,
     }
+
+
+def _in_child(code: str, landing: Path, what: str) -> tuple[dict, int]:
+    """Run `code` in a Python child process on `landing`; the JSON of its last line of output,
+    and its peak resident bytes (wait4's rusage: the child's own, not this process's)."""
+    import os
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-c", code, str(landing)], stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    if status != 0:
+        raise RuntimeError(f"{what} failed on {landing} (status {status})")
+    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss * 1024
 
 
 def _floor_run(landing: Path, rows: int) -> dict:
     """This machine's limit for the job: every landing file read once and each record parsed
     (orjson, one process per core), nothing else. In a child process, like DuckDB."""
-    import os
-    import subprocess
-    import sys
-
     code = (
         "import json, sys; from pathlib import Path; from stedi.tools import bench; "
         "print(json.dumps(bench.floor(Path(sys.argv[1]))))"
     )
-    process = subprocess.Popen([sys.executable, "-c", code, str(landing)], stdout=subprocess.PIPE, text=True)
-    output = process.stdout.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    if status != 0:
-        raise RuntimeError(f"the floor measurement failed on {landing} (status {status})")
-    result = json.loads(output.strip().splitlines()[-1])
+    result, peak = _in_child(code, landing, "the floor measurement")
     if result["records"] != rows:
         raise AssertionError(f"the floor parsed {result['records']:,} records, the landing holds {rows:,}")
     return {
@@ -201,7 +198,7 @@ def _floor_run(landing: Path, rows: int) -> dict:
         "landing_seconds": result["seconds"],
         "jobs": {},
         "bytes": result["bytes"],
-        "peak_memory_bytes": usage.ru_maxrss * 1024,
+        "peak_memory_bytes": peak,
     }
 
 
