@@ -30,7 +30,8 @@ The map, from the top down (each part imports only what is below it; tests/unit/
                    Glue definitions AWS and the embedded stack share: tables, deployment names, the jobs' IAM policy
     intake/        landing records: the record rules, the parser, the quarantine
     datasets/      the synthetic generator and the Udacity starter data
-    runtime/       settings, run parameters, Spark session, JVM jars, progress, retries, lock
+    runtime/       settings, run parameters, Spark session, JVM jars, progress, retries, lock,
+                   the warm engine runs are handed to (engine.py)
     tables.py      the declarations of catalog/tables.toml
     pseudonym.py   the keyed pseudonyms the jobs write
 """

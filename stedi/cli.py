@@ -13,20 +13,29 @@ from stedi.runtime.params import add_policy_option
 from stedi.runtime.progress import Progress, table
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, in_engine: bool = False) -> int:
+    """`in_engine`: this is the warm engine running a client's command (stedi/runtime/engine.py);
+    the client has said which target already."""
     from stedi.gates.gate import GateFailed
     from stedi.intake.quarantine import QuarantineExceeded
 
     parser = _parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     try:
         if hasattr(args, "target"):  # a command that acts on a target: one rule picks it, and says so
             from stedi.targets import rule
 
             choice = rule.resolve(args.target)
-            # stdout stays the query's result (CSV, JSON); the sentence goes to stderr there
-            print(choice.sentence, file=sys.stderr if args.command == "query" else sys.stdout, flush=True)
-            return args.handler(args, choice.target()) or 0
+            if not in_engine:
+                # stdout stays the query's result (CSV, JSON); the sentence goes to stderr there
+                print(choice.sentence, file=sys.stderr if args.command == "query" else sys.stdout, flush=True)
+            target = choice.target()
+            if not in_engine and _for_the_engine(args, target):
+                handed = _submit(args, [*argv, "--target", target.name])
+                if handed is not None:
+                    return handed
+            return args.handler(args, target) or 0
         return args.handler(args) or 0
     except (GateFailed, QuarantineExceeded) as failure:  # the data, not the command, is wrong: say what and where
         print(f"stedi: {failure}", file=sys.stderr)
@@ -50,11 +59,28 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _for_the_engine(args, target) -> bool:
+    """Whether this command runs in the warm engine: a run on the embedded target (not the Docker
+    stack's container, which reads its key from stdin), unless STEDI_ENGINE=off."""
+    from stedi.runtime import engine
+
+    return (args.command in engine.COMMANDS and target.name == "embedded"
+            and not getattr(args, "key_stdin", False) and engine.enabled())
+
+
+def _submit(args, argv: list[str]) -> int | None:
+    from stedi.runtime import engine
+
+    to_stderr = str(getattr(args, "summary", None)) == "-"  # stdout is the summary's line there
+    return engine.submit(argv, Progress(stream=sys.stderr if to_stderr else None))
+
+
 def _is_user_error(error: Exception) -> bool:
     from stedi.datasets.udacity import FetchError
     from stedi.lakehouse.landing import LandingError
     from stedi.privacy.register import RegisterUnreadable
     from stedi.runtime.access import PolicyDenied
+    from stedi.runtime.engine import EngineError
     from stedi.runtime.jdk import NoJdk
     from stedi.runtime.jvm import JarMismatch, JarsUnavailable
     from stedi.runtime.preflight import PreflightError
@@ -65,7 +91,7 @@ def _is_user_error(error: Exception) -> bool:
     from stedi.targets.trino_server import TrinoError
 
     known = (StackError, DockerStackError, LandingError, PreflightError, FetchError, LakehouseBusy, Unreachable,
-             TrinoError, NoJdk, JarsUnavailable, JarMismatch, PolicyDenied, RegisterUnreadable)
+             TrinoError, NoJdk, JarsUnavailable, JarMismatch, PolicyDenied, RegisterUnreadable, EngineError)
     return isinstance(error, (*known, FileNotFoundError, ValueError))
 
 
@@ -124,6 +150,11 @@ def _parser() -> argparse.ArgumentParser:
     rerun.add_argument("job", help="a job's name, e.g. machine_learning_curated")
     add_policy_option(rerun, default=None)
     rerun.set_defaults(handler=_run)
+
+    warm = commands.add_parser("engine", help="the warm engine `stedi pipeline` and `stedi run` hand their runs to "
+                               "(started by them, stopped by `stedi down`; STEDI_ENGINE=off: not used)")
+    warm.add_argument("action", choices=("status", "stop", "serve"))
+    warm.set_defaults(handler=_engine)
 
     generate = commands.add_parser("generate", help="write synthetic landing data with the starter data's shape")
     generate.add_argument("--customers", type=int, default=1000)
@@ -361,6 +392,19 @@ def _run(args, target) -> int:
     _print_tables(summary)
     print(f"\n{len(chosen)} job(s) on the {target.name} target: done in {progress.elapsed:.1f}s. "
           "The run report and the Data Docs are still the last whole run's.")
+    return 0
+
+
+def _engine(args) -> int:
+    """`stedi engine serve` is what `stedi pipeline` starts in the background (stedi/runtime/engine.py)."""
+    from stedi.runtime import engine
+
+    if args.action == "serve":
+        engine.serve(settings.state_home(), command=lambda argv: main(argv, in_engine=True))
+    elif args.action == "stop":
+        print("warm engine: stopped" if engine.stop() else "warm engine: was not running")
+    else:
+        print("\n".join(engine.status_lines()))
     return 0
 
 

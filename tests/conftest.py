@@ -27,12 +27,17 @@ def pytest_configure(config):
     # The suite's Docker stack is a compose project of its own: a developer's own Docker stack is
     # neither seen by the target rule nor touched (tests/integration/test_docker_stack.py).
     os.environ["STEDI_DOCKER_PROJECT"] = DOCKER_PROJECT
+    # A command a test starts runs in its own process, as the tests that kill one mid-run need; the
+    # tests of the warm engine (stedi/runtime/engine.py) turn it on for their own commands.
+    os.environ["STEDI_ENGINE"] = "off"
 
 
 def pytest_unconfigure(config):
+    from stedi.runtime import engine
     from stedi.targets import embedded_stack as stack
     from stedi.targets import trino_server
 
+    engine.stop()
     trino_server.stop()
     stack.down()
 

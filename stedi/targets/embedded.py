@@ -20,7 +20,7 @@ from stedi.lakehouse.landing import LandingReader
 from stedi.lakehouse.pyiceberg_io import EmbeddedIO
 from stedi.lakehouse.spark_io import SparkCatalogIO
 from stedi.privacy.suppression import Suppression
-from stedi.runtime import preflight, runlock, settings
+from stedi.runtime import engine, preflight, runlock, settings
 from stedi.runtime.jvm import JarsUnavailable
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.retry import retry
@@ -44,11 +44,13 @@ class EmbeddedTarget:
 
     def status_lines(self) -> list[str]:
         lines = embedded_stack.status_lines()
-        return lines + trino_server.status_lines() if self.running() else lines
+        return lines + trino_server.status_lines() + engine.status_lines() if self.running() else lines
 
     def stop(self) -> bool:
-        """Stop Trino and the emulator and discard the tables (waiting for a running pipeline first)."""
+        """Stop the warm engine, Trino and the emulator and discard the tables (waiting for a running
+        pipeline first)."""
         with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
+            engine.stop()
             trino_server.stop()
             return embedded_stack.down()
 

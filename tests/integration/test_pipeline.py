@@ -17,7 +17,7 @@ import pytest
 
 from stedi import pipeline
 from stedi.gates import datadocs
-from stedi.runtime import settings
+from stedi.runtime import engine, settings
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack as stack
 from tests.conftest import PROJECT_ROOT, STARTER_DATA
@@ -42,26 +42,44 @@ def digest(directory: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def strict_run(starter_data, tmp_path_factory):
-    """`stedi pipeline` as a user runs it, in its own process, under the default policy."""
-    summary_path = tmp_path_factory.mktemp("strict") / "summary.json"
-    before = digest(starter_data)
-    completed = subprocess.run(
-        [sys.executable, "-m", "stedi.cli", "pipeline", "--landing", str(starter_data), "--summary", str(summary_path)],
+def stedi(*argv: str) -> subprocess.CompletedProcess:
+    """The `stedi` command as a user runs it: its run goes to the warm engine (stedi/runtime/engine.py)."""
+    return subprocess.run(
+        [sys.executable, "-m", "stedi.cli", *argv],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
-        env=os.environ,
+        env={**os.environ, engine.ENV: "on"},
         timeout=600,
     )
+
+
+@pytest.fixture(scope="module")
+def strict_run(starter_data, tmp_path_factory):
+    """`stedi pipeline` as a user runs it, under the default policy, in the warm engine it starts
+    (stopped when this module's tests are done)."""
+    summary_path = tmp_path_factory.mktemp("strict") / "summary.json"
+    before = digest(starter_data)
+    completed = stedi("pipeline", "--landing", str(starter_data), "--summary", str(summary_path))
     assert completed.returncode == 0, completed.stderr[-3000:]
-    return {
+    yield {
         "summary": json.loads(summary_path.read_text()),
         "stdout": completed.stdout,
         "landing_unchanged": digest(starter_data) == before,
         "ml_rows": table_rows("machine_learning_curated"),
     }
+    engine.stop()
+
+
+def test_stedi_run_reruns_a_job_in_the_warm_engine_the_pipeline_started(strict_run):
+    """The edit-run loop: `stedi run JOB` after the pipeline is handed to the engine that pipeline
+    started, Spark already up, and publishes the same rows (the job file is read afresh)."""
+    assert "warm engine (pid" in strict_run["stdout"] and "run 1, Spark starts in it" in strict_run["stdout"]
+    completed = stedi("run", "machine_learning_curated")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "run 2, Spark already up" in completed.stdout
+    assert "job  machine_learning_curated: " in completed.stdout
+    assert table_rows("machine_learning_curated") == strict_run["ml_rows"]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,128 @@
+"""The warm engine (stedi/runtime/engine.py): a real engine process on a real Unix socket, sent
+commands that need no Spark (`stedi generate`), so that how a run is handed over, answered,
+refused and retired is checked in seconds; tests/integration/test_pipeline.py runs the pipeline
+and `stedi run` through it."""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import textwrap
+
+import pytest
+
+from stedi.runtime import engine
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A state home of its own, and an engine that is stopped at the end, whatever happened."""
+    monkeypatch.setenv("STEDI_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv(engine.ENV, "on")
+    yield tmp_path / "state"
+    engine.stop(tmp_path / "state")
+
+
+def lines(progress_calls: list[str]):
+    return lambda line: progress_calls.append(line)
+
+
+def test_a_command_runs_in_the_engine_with_the_clients_directory_and_output(home, tmp_path, capfd, monkeypatch):
+    said: list[str] = []
+    monkeypatch.chdir(tmp_path)
+    assert engine.submit(["generate", "--customers", "5", "--seed", "1", "--out", "landing"], lines(said)) == 0
+    out, _ = capfd.readouterr()
+    assert "wrote synthetic landing data for 5 customers (seed 1) to landing" in out
+    assert (tmp_path / "landing" / "customer" / "landing").is_dir()  # relative to the client's directory
+    assert said[0].startswith("warm engine (pid ") and "run 1" in said[0]
+    socket_file = engine.socket_path(home)
+    assert stat.S_IMODE(socket_file.stat().st_mode) & 0o077 == 0  # its owner only
+
+    assert engine.submit(["generate", "--customers", "-"], lines(said)) == 2  # argparse's refusal, as at home
+    _, err = capfd.readouterr()
+    assert "invalid int value" in err
+    assert "run 2" in said[-1]  # the same engine took both
+
+
+def test_a_changed_environment_retires_the_engine_and_a_new_one_takes_the_run(home, tmp_path, monkeypatch):
+    said: list[str] = []
+    argv = ["generate", "--customers", "3", "--out", str(tmp_path / "a")]
+    assert engine.submit(argv, lines(said)) == 0
+    first = said[-1].split(",")[0]
+    monkeypatch.setenv("STEDI_TABLE_IO", "pyiceberg")  # another JVM would be wanted
+    assert engine.submit(argv, lines(said)) == 0
+    assert any("the code changed since it started" in line for line in said)
+    assert said[-1].split(",")[0] != first and "run 1" in said[-1]
+
+
+def test_stop_ends_it_and_leaves_no_socket(home, tmp_path):
+    assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "b")], lambda line: None) == 0
+    assert engine.stop(home)
+    assert not engine.socket_path(home).exists()
+    assert not engine.stop(home)  # nothing left to stop
+
+
+def test_a_forgotten_package_is_read_again_from_its_files(tmp_path, monkeypatch):
+    """What lets an edited job file be what runs: spark_jobs/ is imported afresh for every run."""
+    package = tmp_path / "edited_jobs"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "job.py").write_text("VERSION = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from edited_jobs import job
+
+    assert job.VERSION == 1
+    (package / "job.py").write_text(textwrap.dedent("""\
+        VERSION = 2  # an edit of another length: a cached byte code would not match it
+    """))
+    engine.forget_modules("edited_jobs")
+    assert "edited_jobs.job" not in sys.modules
+    from edited_jobs import job as again
+
+    assert again.VERSION == 2
+
+
+def test_the_stamp_follows_what_shapes_the_jvm_and_nothing_else():
+    base = dict(os.environ)
+    assert engine.stamp(base) == engine.stamp({**base, "TERM": "dumb", "COLUMNS": "200"})
+    assert engine.stamp(base) != engine.stamp({**base, "STEDI_SPARK_MASTER": "local[1]"})
+
+
+def test_engine_setting_is_on_or_off(monkeypatch):
+    monkeypatch.setenv(engine.ENV, "off")
+    assert not engine.enabled()
+    monkeypatch.delenv(engine.ENV)
+    assert engine.enabled()
+    monkeypatch.setenv(engine.ENV, "sometimes")
+    with pytest.raises(ValueError, match="on or off"):
+        engine.enabled()
+
+
+def test_while_it_runs_one_command_another_is_sent_back_to_run_in_its_own_process(home, tmp_path):
+    """So the run lock decides, as without the engine: the second pipeline waits or refuses."""
+    import threading
+
+    first_said: list[str] = []
+    accepted = threading.Event()
+
+    def first_progress(line: str) -> None:
+        first_said.append(line)
+        accepted.set()
+
+    slow = ["generate", "--customers", "5000", "--out", str(tmp_path / "slow")]
+    first = threading.Thread(target=lambda: first_said.append(engine.submit(slow, first_progress)))
+    first.start()
+    assert accepted.wait(30)
+    said: list[str] = []
+    assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "c")], lines(said)) is None
+    assert said == ["warm engine: busy with another run; this one runs in its own process"]
+    first.join(120)
+    assert first_said[-1] == 0
+
+
+def test_status_says_whether_it_runs_and_how_many_runs_it_took(home, tmp_path):
+    assert engine.status_lines(home)[0].startswith("warm engine: not running")
+    assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "d")], lambda line: None) == 0
+    assert engine.status_lines(home)[0].startswith("warm engine: pid ")
+    assert " 1 runs since it started " in engine.status_lines(home)[0]
