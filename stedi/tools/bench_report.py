@@ -56,7 +56,30 @@ def markdown(results) -> str:
     runs = measurements(results)
     names = engines(runs)
     sections = [_scale_table(runs, names), _slopes(runs, names), _job_table(runs, names), _memory_table(runs, names)]
+    sections.append(_edit_run(results.get("edit_run") if isinstance(results, dict) else None))
     return "\n\n".join(s for s in sections if s) + "\n"
+
+
+EDIT_RUN_GOALS = {"pipeline_again_seconds": 6.0, "run_job_seconds": 3.0}
+
+
+def _edit_run(loop: dict | None) -> str:
+    """The edit-run loop's wall times (the `stedi` command, through the warm engine), beside its goals."""
+    if not loop:
+        return ""
+    rows = [
+        ("first `stedi pipeline` (the warm engine and Spark start)", loop["first_pipeline_seconds"], None, None),
+        ("`stedi pipeline` again, a job file touched", loop["pipeline_again_seconds"],
+         loop["pipeline_again_samples"], EDIT_RUN_GOALS["pipeline_again_seconds"]),
+        (f"`stedi run {loop['run_job']}`", loop["run_job_seconds"], loop["run_job_samples"],
+         EDIT_RUN_GOALS["run_job_seconds"]),
+    ]
+    lines = [f"Edit-run loop on {Path(loop['landing']).name} (policy {loop['policy']}, gates included, wall):", "",
+             _row(["step", "median s", "runs", "goal s"]), _row(["---", "---:", "---", "---:"])]
+    for step, median, samples, goal in rows:
+        shown = ", ".join(f"{x:.1f}" for x in samples) if samples else "1"
+        lines.append(_row([step, _seconds(median), shown, _seconds(goal) if goal else "–"]))
+    return "\n".join(lines)
 
 
 def _scale_table(runs: list[dict], names: list[str]) -> str:
