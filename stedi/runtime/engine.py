@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from stedi.runtime import settings
@@ -88,36 +89,49 @@ def _exchange(connection: socket.socket, request: dict, progress) -> int | str |
     says how the run ended. Ctrl-C here interrupts the run there (a second one leaves it)."""
     connection.sendall(json.dumps(request).encode() + b"\n")
     frames = connection.makefile("r", encoding="utf-8")
-    engine_pid = None
-    interrupted = False
-    while True:
-        try:
+    engine = {"pid": None, "interrupted": False}
+
+    def forward(signum, frame) -> None:
+        if engine["pid"] is None or engine["interrupted"]:
+            raise KeyboardInterrupt
+        engine["interrupted"] = True
+        os.kill(engine["pid"], signal.SIGINT)
+
+    with _sigint(forward):
+        while True:
             line = frames.readline()
-        except KeyboardInterrupt:
-            if interrupted or engine_pid is None:
-                raise
-            interrupted = True
-            os.kill(engine_pid, signal.SIGINT)
-            continue
-        if not line:
-            raise EngineError("the warm engine ended before the run did; its log is "
-                              f"{settings.state_home() / LOG_FILE}")
-        frame = json.loads(line)
-        if "out" in frame or "err" in frame:
-            stream = sys.stdout if "out" in frame else sys.stderr
-            stream.write(frame.get("out", frame.get("err")))
-            stream.flush()
-        elif "accepted" in frame:
-            engine_pid = frame["accepted"]
-            progress(f"warm engine (pid {engine_pid}, run {frame['runs']}"
-                     f"{', Spark starts in it' if frame['runs'] == 1 else ', Spark already up'})")
-        elif "busy" in frame:
-            progress("warm engine: busy with another run; this one runs in its own process")
-            return None
-        elif "stale" in frame:
-            return "stale"
-        elif "exit" in frame:
-            return frame["exit"]
+            if not line:
+                raise EngineError("the warm engine ended before the run did; its log is "
+                                  f"{settings.state_home() / LOG_FILE}")
+            frame = json.loads(line)
+            if "out" in frame or "err" in frame:
+                stream = sys.stdout if "out" in frame else sys.stderr
+                stream.write(frame.get("out", frame.get("err")))
+                stream.flush()
+            elif "accepted" in frame:
+                engine["pid"] = frame["accepted"]
+                progress(f"warm engine (pid {engine['pid']}, run {frame['runs']}"
+                         f"{', Spark starts in it' if frame['runs'] == 1 else ', Spark already up'})")
+            elif "busy" in frame:
+                progress("warm engine: busy with another run; this one runs in its own process")
+                return None
+            elif "stale" in frame:
+                return "stale"
+            elif "exit" in frame:
+                return frame["exit"]
+
+
+@contextmanager
+def _sigint(handler):
+    """`handler` takes Ctrl-C for the block (in the main thread: only there can signals be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class EngineError(RuntimeError):
@@ -266,6 +280,8 @@ def serve(home: Path, command) -> None:
                         _send(connection, {"stale": True})
                         return
                     state["runs"] += 1
+                    _on_interrupt["seen"] = False
+                    signal.signal(signal.SIGINT, _take_interrupt)  # before the client may forward a Ctrl-C
                     _send(connection, {"accepted": os.getpid(), "runs": state["runs"]})
                     code = _run(request, connection, command)
                     with guard:  # before the client hears the end, so its next command finds the engine free
@@ -322,16 +338,19 @@ def _run(request: dict, connection: socket.socket, command) -> int:
     try:
         os.chdir(request["cwd"])
         forget_modules(JOB_PACKAGE)
-        signal.signal(signal.SIGINT, _on_interrupt["handler"])
-        return command(request["argv"])
+        code = command(request["argv"])
+        return 130 if _on_interrupt["seen"] and code else code
     except SystemExit as leaving:  # argparse and the like
         return leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 2)
     except BaseException:  # noqa: BLE001 - what the client's own process would have printed
+        if _on_interrupt["seen"]:  # a Spark call cut short by Ctrl-C fails in its own words
+            print("interrupted", file=sys.stderr)
+            return 130
         traceback.print_exc()
         return 1
     finally:
         installed = signal.getsignal(signal.SIGINT)
-        if callable(installed):  # Spark's, once its context is up: it cancels Spark's jobs, then interrupts
+        if callable(installed) and installed is not _take_interrupt:  # Spark's, once its context is up
             _on_interrupt["handler"] = installed
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stdout.flush()
@@ -344,7 +363,12 @@ def _run(request: dict, connection: socket.socket, command) -> int:
 
 # What Ctrl-C forwarded by a client does during a run: a KeyboardInterrupt, and once Spark's
 # context is up, Spark's own handler (which also cancels the running Spark jobs).
-_on_interrupt = {"handler": signal.default_int_handler}
+_on_interrupt = {"handler": signal.default_int_handler, "seen": False}
+
+
+def _take_interrupt(signum, frame) -> None:
+    _on_interrupt["seen"] = True
+    _on_interrupt["handler"](signum, frame)
 
 
 def forget_modules(package: str) -> None:

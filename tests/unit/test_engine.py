@@ -126,3 +126,23 @@ def test_status_says_whether_it_runs_and_how_many_runs_it_took(home, tmp_path):
     assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "d")], lambda line: None) == 0
     assert engine.status_lines(home)[0].startswith("warm engine: pid ")
     assert " 1 runs since it started " in engine.status_lines(home)[0]
+
+
+def test_ctrl_c_in_the_client_interrupts_the_run_in_the_engine_which_takes_the_next_one(home, tmp_path):
+    import signal
+    import subprocess
+
+    script = ("import sys; from stedi.runtime import engine; "
+              "sys.exit(engine.submit(sys.argv[1:], lambda line: print(line, flush=True)))")
+    client = subprocess.Popen(
+        [sys.executable, "-c", script, "generate", "--customers", "500000", "--out", str(tmp_path / "big")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.default_int_handler),  # as on a terminal
+    )
+    assert client.stdout.readline().startswith("warm engine (pid ")  # the engine took the run
+    client.send_signal(signal.SIGINT)
+    _, err = client.communicate(timeout=120)
+    assert client.returncode == 130 and "interrupted" in err
+    said: list[str] = []
+    assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "e")], lines(said)) == 0
+    assert "run 2" in said[-1]
