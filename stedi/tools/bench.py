@@ -428,10 +428,9 @@ def private_lakehouse(out: Path):
     """The benchmarks run on a stack of their own under `out/state`, started empty and stopped
     at the end: they never replace the user's tables, and an emulator swollen by earlier runs
     does not slow them down. The generated data sets stay there for the next benchmark."""
+    from stedi.runtime import engine
     from stedi.targets import embedded_stack as stack
     from stedi.targets import trino_server
-
-    from stedi.runtime import engine
 
     home = out / "state"
     with settings.environment({"STEDI_HOME": str(home), "STEDI_DOCS_DIR": str(out / "data-docs"),
