@@ -19,6 +19,7 @@ client interrupts the run in the engine. STEDI_ENGINE=off runs every command in 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import io
 import json
@@ -40,6 +41,7 @@ ENV = "STEDI_ENGINE"
 IDLE_ENV = "STEDI_ENGINE_IDLE"
 SOCKET_FILE = "engine.sock"
 LOG_FILE = "engine.log"
+START_LOCK = "engine.start.lock"
 COMMANDS = ("pipeline", "run")  # what the engine runs; everything else is quick in its own process
 # What shapes the engine's JVM or where it looks: a run whose environment differs here gets a new engine.
 JVM_ENVIRONMENT = ("STEDI_HOME", settings.TABLE_IO_ENV, "STEDI_SPARK_MASTER", "JAVA_HOME", "SPARK_HOME",
@@ -92,10 +94,11 @@ def _exchange(connection: socket.socket, request: dict, progress) -> int | str |
     engine = {"pid": None, "interrupted": False}
 
     def forward(signum, frame) -> None:
-        if engine["pid"] is None or engine["interrupted"]:
+        if engine["interrupted"]:
             raise KeyboardInterrupt
         engine["interrupted"] = True
-        os.kill(engine["pid"], signal.SIGINT)
+        if engine["pid"] is not None:  # else as soon as the engine says it took the run
+            os.kill(engine["pid"], signal.SIGINT)
 
     with _sigint(forward):
         while True:
@@ -110,15 +113,19 @@ def _exchange(connection: socket.socket, request: dict, progress) -> int | str |
                 stream.flush()
             elif "accepted" in frame:
                 engine["pid"] = frame["accepted"]
+                if engine["interrupted"]:
+                    os.kill(engine["pid"], signal.SIGINT)
                 progress(f"warm engine (pid {engine['pid']}, run {frame['runs']}"
                          f"{', Spark starts in it' if frame['runs'] == 1 else ', Spark already up'})")
+            elif "exit" in frame:
+                return frame["exit"]
+            elif engine["interrupted"]:  # busy or stale: nothing began, and nothing is to begin
+                raise KeyboardInterrupt
             elif "busy" in frame:
                 progress("warm engine: busy with another run; this one runs in its own process")
                 return None
             elif "stale" in frame:
                 return "stale"
-            elif "exit" in frame:
-                return frame["exit"]
 
 
 @contextmanager
@@ -158,19 +165,24 @@ def _start(home: Path, progress) -> socket.socket | None:
         progress(f"warm engine: not used (the state home {home} is too long a path for its socket)")
         return None
     settings.private_dir(home)
-    socket_path(home).unlink(missing_ok=True)
-    with open(home / LOG_FILE, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "stedi.cli", "engine", "serve"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=settings.project_root(), start_new_session=True,
-        )
-    deadline = time.monotonic() + START_SECONDS
-    while time.monotonic() < deadline and process.poll() is None:
+    with open(home / START_LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two commands at once start one engine, not two on one socket
         connection = _connect(home)
-        if connection is not None:
+        if connection is not None:  # the other command started it meanwhile
             return connection
-        time.sleep(0.05)
+        socket_path(home).unlink(missing_ok=True)  # left by an engine that was killed
+        with open(home / LOG_FILE, "ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "stedi.cli", "engine", "serve"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                cwd=settings.project_root(), start_new_session=True,
+            )
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and process.poll() is None:
+            connection = _connect(home)
+            if connection is not None:
+                return connection
+            time.sleep(0.05)
     process.kill()
     progress(f"warm engine: did not start (its log: {home / LOG_FILE}); this run runs in its own process")
     return None
@@ -257,7 +269,7 @@ def serve(home: Path, command) -> None:
     finally:
         os.umask(old_mask)
     listener.listen(8)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # between runs; a run takes Ctrl-C (_run)
+    signal.signal(signal.SIGINT, _take_interrupt)  # only a command is interrupted (_run), never the engine
     print(f"warm engine: pid {os.getpid()} listening on {socket_path(home)}", flush=True)
     arrivals: queue.Queue = queue.Queue()
     state = {"busy": False, "runs": 0, "started": time.time(), "last": time.time()}
@@ -280,8 +292,7 @@ def serve(home: Path, command) -> None:
                         _send(connection, {"stale": True})
                         return
                     state["runs"] += 1
-                    _on_interrupt["seen"] = False
-                    signal.signal(signal.SIGINT, _take_interrupt)  # before the client may forward a Ctrl-C
+                    _on_interrupt["seen"] = False  # from here on a forwarded Ctrl-C counts for this run
                     _send(connection, {"accepted": os.getpid(), "runs": state["runs"]})
                     code = _run(request, connection, command)
                     with guard:  # before the client hears the end, so its next command finds the engine free
@@ -338,7 +349,13 @@ def _run(request: dict, connection: socket.socket, command) -> int:
     try:
         os.chdir(request["cwd"])
         forget_modules(JOB_PACKAGE)
-        code = command(request["argv"])
+        _on_interrupt["armed"] = True
+        try:
+            if _on_interrupt["seen"]:  # forwarded before the command began: it does not begin
+                raise KeyboardInterrupt
+            code = command(request["argv"])
+        finally:
+            _on_interrupt["armed"] = False
         return 130 if _on_interrupt["seen"] and code else code
     except SystemExit as leaving:  # argparse and the like
         return leaving.code if isinstance(leaving.code, int) else (0 if leaving.code is None else 2)
@@ -349,10 +366,9 @@ def _run(request: dict, connection: socket.socket, command) -> int:
         traceback.print_exc()
         return 1
     finally:
-        installed = signal.getsignal(signal.SIGINT)
+        installed = signal.signal(signal.SIGINT, _take_interrupt)
         if callable(installed) and installed is not _take_interrupt:  # Spark's, once its context is up
             _on_interrupt["handler"] = installed
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
         sys.stdout.flush()
         sys.stderr.flush()
         sys.stdout, sys.stderr = saved_streams
@@ -361,14 +377,16 @@ def _run(request: dict, connection: socket.socket, command) -> int:
         os.chdir(saved_cwd)
 
 
-# What Ctrl-C forwarded by a client does during a run: a KeyboardInterrupt, and once Spark's
-# context is up, Spark's own handler (which also cancels the running Spark jobs).
-_on_interrupt = {"handler": signal.default_int_handler, "seen": False}
+# What Ctrl-C forwarded by a client does while a command runs ("armed"): a KeyboardInterrupt, and
+# once Spark's context is up, Spark's own handler (which also cancels the running Spark jobs).
+# Outside a command it is only noted: the engine itself is never interrupted.
+_on_interrupt = {"handler": signal.default_int_handler, "seen": False, "armed": False}
 
 
 def _take_interrupt(signum, frame) -> None:
     _on_interrupt["seen"] = True
-    _on_interrupt["handler"](signum, frame)
+    if _on_interrupt["armed"]:
+        _on_interrupt["handler"](signum, frame)
 
 
 def forget_modules(package: str) -> None:

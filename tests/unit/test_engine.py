@@ -142,7 +142,28 @@ def test_ctrl_c_in_the_client_interrupts_the_run_in_the_engine_which_takes_the_n
     assert client.stdout.readline().startswith("warm engine (pid ")  # the engine took the run
     client.send_signal(signal.SIGINT)
     _, err = client.communicate(timeout=120)
-    assert client.returncode == 130 and "interrupted" in err
+    assert client.returncode == 130 and "interrupted" in err, err[-2000:]
     said: list[str] = []
     assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "e")], lines(said)) == 0
     assert "run 2" in said[-1]
+
+
+def test_two_commands_starting_at_once_share_one_engine(home, tmp_path):
+    import threading
+
+    said: list[list[str]] = [[], []]
+    codes: list[int | None] = [None, None]
+
+    def client(i: int) -> None:
+        argv = ["generate", "--customers", "2", "--out", str(tmp_path / f"twin{i}")]
+        codes[i] = engine.submit(argv, lines(said[i]))
+
+    twins = [threading.Thread(target=client, args=(i,)) for i in range(2)]
+    for twin in twins:
+        twin.start()
+    for twin in twins:
+        twin.join(60)
+    accepted = [line for lines_said in said for line in lines_said if line.startswith("warm engine (pid")]
+    busy = [line for lines_said in said for line in lines_said if "busy" in line]
+    assert len({line.split(",")[0] for line in accepted}) == 1  # one engine took what it was given
+    assert len(accepted) + len(busy) == 2 and all(code in (0, None) for code in codes)
