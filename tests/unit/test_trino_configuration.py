@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from stedi.targets import trino_server
 
 
@@ -58,3 +60,31 @@ def test_the_server_binds_loopback_on_its_port_with_a_bounded_heap(tmp_path):
 
 def test_the_locked_version_is_the_servers():
     assert trino_server.version() == "476"
+
+
+def test_the_server_tarball_is_unpacked_whole_with_its_hard_links_and_a_line_for_its_bytes(tmp_path):
+    import tarfile
+
+    tree = tmp_path / "trino-server-476" / "plugin"
+    (tree / "hive").mkdir(parents=True)
+    (tree / "iceberg").mkdir()
+    (tree / "hive" / "shared.jar").write_bytes(b"jar" * 1000)
+    tarball = tmp_path / "trino-server-476.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(tree / "hive" / "shared.jar", arcname="trino-server-476/plugin/hive/shared.jar")
+        link = archive.gettarinfo(tree / "hive" / "shared.jar", arcname="trino-server-476/plugin/iceberg/shared.jar")
+        link.type, link.linkname = tarfile.LNKTYPE, "trino-server-476/plugin/hive/shared.jar"
+        archive.addfile(link)
+    said: list[str] = []
+    into = tmp_path / "out"
+    into.mkdir()
+    trino_server.unpack(tarball, into, said.append)
+    unpacked = into / "trino-server-476" / "plugin"
+    assert (unpacked / "iceberg" / "shared.jar").read_bytes() == b"jar" * 1000
+    assert (unpacked / "iceberg" / "shared.jar").stat().st_ino == (unpacked / "hive" / "shared.jar").stat().st_ino
+    assert len(said) == 1 and said[0].startswith("unpacking trino-server-476.tar.gz: ")
+
+    broken = tmp_path / "broken.tar.gz"
+    broken.write_bytes(b"not a tarball" * 100)
+    with pytest.raises(ValueError, match="not a readable .tar.gz"):
+        trino_server.unpack(broken, into, said.append)
