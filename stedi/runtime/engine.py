@@ -243,8 +243,9 @@ def _client_environment() -> dict:
         size = os.get_terminal_size(sys.stdout.fileno())
     except (OSError, ValueError):
         return environment
-    environment.setdefault("COLUMNS", str(size.columns))
-    environment.setdefault("LINES", str(size.lines))
+    if size.columns > 0 and size.lines > 0:  # a terminal that does not know its size says 0 x 0
+        environment.setdefault("COLUMNS", str(size.columns))
+        environment.setdefault("LINES", str(size.lines))
     return environment
 
 

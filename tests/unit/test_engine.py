@@ -167,3 +167,13 @@ def test_two_commands_starting_at_once_share_one_engine(home, tmp_path):
     busy = [line for lines_said in said for line in lines_said if "busy" in line]
     assert len({line.split(",")[0] for line in accepted}) == 1  # one engine took what it was given
     assert len(accepted) + len(busy) == 2 and all(code in (0, None) for code in codes)
+
+
+def test_the_terminals_size_goes_with_the_run_unless_the_terminal_does_not_know_it(monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+    monkeypatch.setattr(sys.stdout, "fileno", lambda: 1, raising=False)
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((132, 40)))
+    assert (engine._client_environment()["COLUMNS"], engine._client_environment()["LINES"]) == ("132", "40")
+    monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))  # a pty nobody sized
+    assert "COLUMNS" not in engine._client_environment()  # else rich would draw bars 0 wide: nothing
