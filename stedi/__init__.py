@@ -2,7 +2,9 @@
 on an emulator of S3 and the Glue Data Catalog (or in Docker, or on AWS Glue) and promoted to AWS.
 
 How a run flows (`stedi pipeline`): cli.py resolves the target (targets/rule.py: `--target`,
-else STEDI_TARGET, else the stack that runs) and says which; pipeline.py asks the target to open
+else STEDI_TARGET, else the stack that runs) and says which; on the embedded target it hands the
+run to the warm engine (runtime/engine.py), a long-lived process that runs this same command
+with Spark already up; pipeline.py asks the target to open
 the run (Spark, the table I/O, the quality gate); every landing source is read through intake/
 (each record accepted or quarantined); then the landing tables and the five jobs, in the order
 their inputs allow, each through the one gate flow (gates/flow.py: stage on an Iceberg branch,
