@@ -4,11 +4,11 @@ on an emulator of S3 and the Glue Data Catalog (or in Docker, or on AWS Glue) an
 How a run flows (`stedi pipeline`): cli.py resolves the target (targets/rule.py: `--target`,
 else STEDI_TARGET, else the stack that runs) and says which; on the embedded target it hands the
 run to the warm engine (runtime/engine.py), a long-lived process that runs this same command
-with Spark already up; pipeline.py asks the target to open
-the run (Spark, the table I/O, the quality gate); every landing source is read through intake/
-(each record accepted or quarantined); then the landing tables and the five jobs, in the order
-their inputs allow, each through the one gate flow (gates/flow.py: stage on an Iceberg branch,
-check with Great Expectations, publish). A job script run alone (spark-submit, AWS Glue) takes
+with Spark already up; pipeline.py asks the target to open the run (Spark, the table I/O, the
+quality gate); every landing source is read through intake/ (each record accepted or
+quarantined); then the landing tables and the five jobs, in the order their inputs allow, each
+through the one gate flow (gates/flow.py: stage on an Iceberg branch, check with Great
+Expectations, publish). A job script run alone (spark-submit, AWS Glue) takes
 the same path through script.py. A learner's own Glue Studio script runs through studio/ instead:
 its own process, with a clean-room `awsglue` on its path and the same stack under it.
 
