@@ -81,15 +81,18 @@ def submit(argv: list[str], progress) -> int | None:
             answer = _exchange(connection, request, progress)
         if answer != "stale":
             return answer
-        _wait_gone(home)  # it saw code that changed since it started, and is leaving: start a new one
-        progress("warm engine: the code changed since it started; starting a new one")
+        _wait_gone(home)  # it is leaving (code changed since it started, or idle): start a new one
+        progress("warm engine: the code changed since it started, or it was leaving; starting a new one")
     return None
 
 
 def _exchange(connection: socket.socket, request: dict, progress) -> int | str | None:
     """Send the run, then copy what the engine writes to this process's stdout and stderr until it
     says how the run ended. Ctrl-C here interrupts the run there (a second one leaves it)."""
-    connection.sendall(json.dumps(request).encode() + b"\n")
+    try:
+        connection.sendall(json.dumps(request).encode() + b"\n")
+    except (BrokenPipeError, ConnectionResetError):  # it was leaving as we came: a new one
+        return "stale"
     frames = connection.makefile("r", encoding="utf-8")
     engine = {"pid": None, "interrupted": False}
 
@@ -102,7 +105,12 @@ def _exchange(connection: socket.socket, request: dict, progress) -> int | str |
 
     with _sigint(forward):
         while True:
-            line = frames.readline()
+            try:
+                line = frames.readline()
+            except ConnectionResetError:
+                line = ""
+            if not line and engine["pid"] is None:  # it was leaving (idle, stopped) as we came: a new one
+                return "stale"
             if not line:
                 raise EngineError("the warm engine ended before the run did; its log is "
                                   f"{settings.state_home() / LOG_FILE}")

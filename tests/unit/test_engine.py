@@ -6,9 +6,13 @@ and `stedi run` through it."""
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import stat
+import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -52,7 +56,7 @@ def test_a_changed_environment_retires_the_engine_and_a_new_one_takes_the_run(ho
     first = said[-1].split(",")[0]
     monkeypatch.setenv("STEDI_TABLE_IO", "pyiceberg")  # another JVM would be wanted
     assert engine.submit(argv, lines(said)) == 0
-    assert any("the code changed since it started" in line for line in said)
+    assert any("the code changed since it started, or it was leaving" in line for line in said)
     assert said[-1].split(",")[0] != first and "run 1" in said[-1]
 
 
@@ -101,8 +105,6 @@ def test_engine_setting_is_on_or_off(monkeypatch):
 
 def test_while_it_runs_one_command_another_is_sent_back_to_run_in_its_own_process(home, tmp_path):
     """So the run lock decides, as without the engine: the second pipeline waits or refuses."""
-    import threading
-
     first_said: list[str] = []
     accepted = threading.Event()
 
@@ -129,9 +131,6 @@ def test_status_says_whether_it_runs_and_how_many_runs_it_took(home, tmp_path):
 
 
 def test_ctrl_c_in_the_client_interrupts_the_run_in_the_engine_which_takes_the_next_one(home, tmp_path):
-    import signal
-    import subprocess
-
     script = ("import sys; from stedi.runtime import engine; "
               "sys.exit(engine.submit(sys.argv[1:], lambda line: print(line, flush=True)))")
     client = subprocess.Popen(
@@ -149,8 +148,6 @@ def test_ctrl_c_in_the_client_interrupts_the_run_in_the_engine_which_takes_the_n
 
 
 def test_two_commands_starting_at_once_share_one_engine(home, tmp_path):
-    import threading
-
     said: list[list[str]] = [[], []]
     codes: list[int | None] = [None, None]
 
@@ -177,3 +174,22 @@ def test_the_terminals_size_goes_with_the_run_unless_the_terminal_does_not_know_
     assert (engine._client_environment()["COLUMNS"], engine._client_environment()["LINES"]) == ("132", "40")
     monkeypatch.setattr(os, "get_terminal_size", lambda fd: os.terminal_size((0, 0)))  # a pty nobody sized
     assert "COLUMNS" not in engine._client_environment()  # else rich would draw bars 0 wide: nothing
+
+
+def test_an_engine_leaving_as_a_command_arrives_is_replaced_for_it(home, tmp_path, monkeypatch):
+    """A connection the engine closes before taking the run (it was leaving: idle, or stopped)."""
+    home.mkdir(parents=True)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(engine.socket_path(home)))
+    listener.listen(1)
+
+    def leave() -> None:  # an engine on its way out: it accepts, then closes without a word
+        connection, _ = listener.accept()
+        connection.close()
+        listener.close()
+        engine.socket_path(home).unlink()
+
+    threading.Thread(target=leave, daemon=True).start()
+    said: list[str] = []
+    assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "f")], lines(said)) == 0
+    assert "or it was leaving" in said[0] and said[-1].startswith("warm engine (pid ")
