@@ -304,6 +304,7 @@ def serve(home: Path, command) -> None:
                     _on_interrupt["seen"] = False  # from here on a forwarded Ctrl-C counts for this run
                     _send(connection, {"accepted": os.getpid(), "runs": state["runs"]})
                     code = _run(request, connection, command)
+                    _end_stray_jvms()
                     with guard:  # before the client hears the end, so its next command finds the engine free
                         state["busy"], state["last"] = False, time.time()
                     _send(connection, {"exit": code})
@@ -396,6 +397,27 @@ def _take_interrupt(signum, frame) -> None:
     _on_interrupt["seen"] = True
     if _on_interrupt["armed"]:
         _on_interrupt["handler"](signum, frame)
+
+
+def _end_stray_jvms() -> None:
+    """End the Spark JVMs this engine started that no Spark context uses. A Ctrl-C while Spark
+    starts (pyspark's launch_gateway waiting for the JVM) loses pyspark's handle on the JVM, which
+    then outlives its failed start; here, never the JVM of the running context."""
+    children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children")  # the main thread starts Spark
+    if not children.is_file():
+        return
+    from pyspark import SparkContext
+
+    live = getattr(getattr(SparkContext._gateway, "proc", None), "pid", None)
+    for pid in (int(p) for p in children.read_text().split()):
+        try:
+            spark = b"org.apache.spark.deploy.SparkSubmit" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if spark and pid != live:
+            print(f"warm engine: ending Spark's JVM (pid {pid}) left by a start that was interrupted", flush=True)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 def forget_modules(package: str) -> None:
