@@ -437,7 +437,8 @@ def stamp(environment: dict) -> str:
     digest = hashlib.sha256()
     files = [root / "pyproject.toml", root / "requirements.lock"]
     for folder, pattern in (("stedi", "*.py"), ("catalog", "*"), ("expectations", "*")):
-        files += sorted((root / folder).rglob(pattern))
+        # not the byte code the engine's own imports write (expectations/__pycache__/): that is no edit
+        files += sorted(p for p in (root / folder).rglob(pattern) if "__pycache__" not in p.parts)
     for path in files:
         try:
             info = path.stat()

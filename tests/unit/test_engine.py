@@ -193,3 +193,18 @@ def test_an_engine_leaving_as_a_command_arrives_is_replaced_for_it(home, tmp_pat
     said: list[str] = []
     assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "f")], lines(said)) == 0
     assert "or it was leaving" in said[0] and said[-1].startswith("warm engine (pid ")
+
+
+def test_the_stamp_ignores_the_byte_code_the_engines_own_imports_write(tmp_path, monkeypatch):
+    """The first run in a new engine imports expectations/ and writes its __pycache__: no edit."""
+    from stedi.runtime import settings
+
+    (tmp_path / "expectations").mkdir()
+    (tmp_path / "expectations" / "suite.py").write_text("X = 1\n")
+    monkeypatch.setattr(settings, "project_root", lambda: tmp_path)
+    before = engine.stamp({})
+    (tmp_path / "expectations" / "__pycache__").mkdir()
+    (tmp_path / "expectations" / "__pycache__" / "suite.cpython-311.pyc").write_bytes(b"\0" * 16)
+    assert engine.stamp({}) == before
+    (tmp_path / "expectations" / "suite.py").write_text("X = 22\n")  # an edit
+    assert engine.stamp({}) != before
