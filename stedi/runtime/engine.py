@@ -90,7 +90,7 @@ def _exchange(connection: socket.socket, request: dict, progress) -> int | str |
     """Send the run, then copy what the engine writes to this process's stdout and stderr until it
     says how the run ended. Ctrl-C here interrupts the run there (a second one leaves it)."""
     try:
-        connection.sendall(json.dumps(request).encode() + b"\n")
+        _send(connection, request)
     except (BrokenPipeError, ConnectionResetError):  # it was leaving as we came: a new one
         return "stale"
     frames = connection.makefile("r", encoding="utf-8")
@@ -215,9 +215,12 @@ def stop(home: Path | None = None) -> bool:
 
 def status_lines(home: Path | None = None) -> list[str]:
     """What `stedi status` says of the engine."""
-    answer = _ask(home or settings.state_home(), {"status": True})
+    home = home or settings.state_home()
+    answer = _ask(home, {"status": True})
     if answer is None:
         return ["warm engine: not running (the next `stedi pipeline` or `stedi run` starts it)"]
+    if not answer:  # its socket took the question but no answer came back
+        return [f"warm engine: its socket answers, its state did not come back (its log: {home / LOG_FILE})"]
     doing = "running a run" if answer["busy"] else f"idle for {time.time() - answer['last']:.0f}s"
     return [f"warm engine: pid {answer['pid']}, {answer['runs']} runs since it started "
             f"{time.time() - answer['started']:.0f}s ago, {doing}"]
@@ -231,7 +234,7 @@ def _ask(home: Path, question: dict) -> dict | None:
     with connection:
         try:
             connection.settimeout(10)
-            connection.sendall(json.dumps(question).encode() + b"\n")
+            _send(connection, question)
             return json.loads(connection.makefile("r").readline() or "null") or {}
         except (OSError, ValueError):
             return {}
