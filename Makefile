@@ -11,7 +11,7 @@ SUMMARY ?=
 SCALES  ?= 1x,10x,100x
 
 .DEFAULT_GOAL := help
-.PHONY: help install jars keys pipeline run report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws forget-aws destroy docs test down status query generate fetch-udacity vendor-datadocs lock lock-jars clean
+.PHONY: help install jars keys pipeline run report glue-run land forget bench bench-gates bench-auth bench-queries bench-docker trino trino-stop trino-status deploy run-aws forget-aws destroy docs test down discard status query generate fetch-udacity vendor-datadocs lock lock-jars clean
 
 include docker/compose.mk
 
@@ -109,8 +109,11 @@ VALIDATION_QUERIES := catalog/athena/validation_queries.sql
 query: $(STAMP) ## Athena SQL on the target's stack (SQL="SELECT ..." or FILE=file.sql; neither: a count per table of every zone; FORMAT=text|csv|json, TARGET=, ENGINE=duckdb|trino)
 	$(BIN)/stedi query $(if $(TARGET),--target $(TARGET)) $(if $(ENGINE),--engine $(ENGINE)) $(if $(FORMAT),--format $(FORMAT)) $(if $(FILE),--file '$(FILE)',$(if $(value SQL),'$(subst ','\'',$(value SQL))',--file $(VALIDATION_QUERIES)))
 
-down: $(STAMP) docker-down ## stop the embedded stack (and the Docker stack if it runs)
+down: $(STAMP) docker-down ## stop the embedded stack, its lakehouse kept on disk (and the Docker stack if it runs)
 	$(BIN)/stedi down --target embedded
+
+discard: $(STAMP) ## stop the embedded stack and delete its lakehouse on disk (asks first; YES=1 does not)
+	$(BIN)/stedi discard $(if $(YES),--yes)
 
 keys: $(STAMP) ## the embedded stack's keys as shell variables: eval "$$(make -s keys)" (GLUE_JOB=1: the jobs' identity)
 	@$(BIN)/stedi keys $(if $(GLUE_JOB),--glue-job)

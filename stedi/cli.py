@@ -109,8 +109,13 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_argument("--glue-job", action="store_true",
                       help="the Glue jobs' identity (the deployed least-privilege policy) instead of the administrator")
     keys.set_defaults(handler=_keys)
-    down = _targeted(commands.add_parser("down", help="stop the target's stack (the embedded one: discard its tables)"))
+    down = _targeted(commands.add_parser("down", help="stop the target's stack (the embedded one keeps its lakehouse "
+                                                      "on disk for the next run)"))
     down.set_defaults(handler=_down)
+    discard = commands.add_parser("discard", help="stop the embedded stack and delete its lakehouse on disk: every "
+                                                  "table, snapshot, landing object and catalog entry")
+    discard.add_argument("--yes", action="store_true", help="do not ask first (required when stdin is not a terminal)")
+    discard.set_defaults(handler=_discard)
     status = _targeted(commands.add_parser("status", help="show whether the target's stack runs, and where"))
     status.set_defaults(handler=_status)
 
@@ -310,6 +315,27 @@ def _targeted(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def _down(args, target) -> int:
     print(f"{target.name}: stopped" if target.stop() else f"{target.name}: was not running")
+    return 0
+
+
+def _discard(args) -> int:
+    """The one command that deletes the embedded lakehouse; it asks first, or wants --yes."""
+    from stedi.targets import embedded_stack
+    from stedi.targets.embedded import EmbeddedTarget
+    from stedi.targets.embedded_stack import StackError
+
+    kept = embedded_stack.store_summary()
+    if kept is None:
+        print("embedded: no lakehouse on disk")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise StackError(f"`stedi discard` deletes {kept}: pass --yes to confirm")
+        if input(f"delete {kept}? [y/N] ").strip().lower() not in ("y", "yes"):
+            print("embedded: nothing deleted")
+            return 1
+    stopped, size = EmbeddedTarget().discard()
+    print(f"embedded: {'stopped, and ' if stopped else ''}deleted the lakehouse on disk ({size / 1e6:,.1f} MB)")
     return 0
 
 

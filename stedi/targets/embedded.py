@@ -47,12 +47,19 @@ class EmbeddedTarget:
         return lines + trino_server.status_lines() + engine.status_lines() if self.running() else lines
 
     def stop(self) -> bool:
-        """Stop the warm engine, Trino and the emulator and discard the tables (waiting for a running
-        pipeline first)."""
+        """Stop the warm engine, Trino and the emulator, waiting for a running pipeline first. The
+        lakehouse stays on disk."""
         with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
             engine.stop()
             trino_server.stop()
             return embedded_stack.down()
+
+    def discard(self) -> tuple[bool, int]:
+        """Stop everything as `stop` does, then delete the lakehouse on disk (`stedi discard`)."""
+        with runlock.hold(settings.state_home(), "stedi discard", wait_seconds=runlock.default_wait()):
+            engine.stop()
+            trino_server.stop()
+            return embedded_stack.discard()
 
     def trino(self, progress=print) -> trino_server.Trino:
         """The stack's Trino, started on demand (the stack must run: Trino reads its catalog)."""

@@ -3,8 +3,11 @@
 The emulator (moto server) answers S3 and Glue on one port, so the catalog is the same kind as on
 AWS Glue 6.0: Iceberg's GlueCatalog (Spark) and pyiceberg's GlueCatalog write Iceberg tables
 registered as Glue tables, and the landing tables are Glue JSON tables over the landing prefixes,
-registered as `make deploy` registers them on AWS. The emulator keeps everything in memory, so
-tables and files live and die together; the state file records the process and its port.
+registered as `make deploy` registers them on AWS. The state file records the process and its port.
+
+The lakehouse (objects, catalog, identities) lives on disk in <state>/lakehouse
+(stedi/targets/emulator_store.py): it outlives `stedi down` and a killed emulator, and the next `up`
+loads it. `discard` is the one way to delete it.
 
 The emulator enforces IAM from its first request (stedi/targets/emulator.py). A Stack carries the
 keys of one of its two identities (stedi/targets/stack_keys.py): `require()` and `up()` give the
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -37,6 +41,8 @@ EMULATOR = "stedi.targets.emulator"  # the module the emulator process runs
 UNKEYED_EMULATOR = "moto.server"  # what stacks ran before they had keys: it answers anyone
 STATE_FILE = "stack.json"
 STALE_FILES = (STATE_FILE, "catalog.db")  # catalog.db: the SQLite catalog of earlier versions
+STORE_DIR = "lakehouse"  # the emulator's store: every object, the catalog and the identities
+OLD_SPOOL_DIR = "s3-spool"  # where earlier versions spooled objects to unlinked files
 CATALOG_NAME = "glue_catalog"  # the Iceberg catalog's name, as on AWS Glue (Spark and pyiceberg)
 
 
@@ -181,7 +187,9 @@ def up(home: Path | None = None, *, port: int | None = None) -> Stack:
     settings.private_dir(home)  # the keys, the logs and the state of a stack of personal data
     _discard_stale_state(home)
     stack = _start_emulator(home, port or _requested_port())
-    stack.s3_client().create_bucket(Bucket=stack.bucket)
+    s3 = stack.s3_client()
+    if not any(bucket["Name"] == stack.bucket for bucket in s3.list_buckets()["Buckets"]):
+        s3.create_bucket(Bucket=stack.bucket)
     _register_catalog(stack)
     stack_keys.create_job_identity(stack.client("iam"), stack.keys.account, home)
     stack_keys.create_erasure_identity(stack.client("iam"), stack.keys.account, home)
@@ -214,7 +222,8 @@ def require(home: Path | None = None) -> Stack:
 
 
 def down(home: Path | None = None) -> bool:
-    """Stop the emulator and forget the catalog. Returns whether anything was running."""
+    """Stop the emulator; the lakehouse stays on disk for the next `up`. Returns whether anything
+    was running."""
     home = home or settings.state_home()
     stack = current(home)
     if stack:
@@ -223,6 +232,27 @@ def down(home: Path | None = None) -> bool:
     stopped = _stop_unusable(home)
     _discard_stale_state(home)
     return stack is not None or stopped
+
+
+def discard(home: Path | None = None) -> tuple[bool, int]:
+    """Stop the emulator and delete the lakehouse on disk: every table, snapshot, landing object,
+    catalog entry and identity. Returns whether anything was running and the bytes deleted."""
+    home = home or settings.state_home()
+    stopped = down(home)
+    store = home / STORE_DIR
+    size = sum(path.stat().st_size for path in store.rglob("*") if path.is_file()) if store.exists() else 0
+    shutil.rmtree(store, ignore_errors=True)
+    return stopped, size
+
+
+def store_summary(home: Path | None = None) -> str | None:
+    """`<path>: N objects, X MB`, or None when there is no lakehouse on disk."""
+    store = (home or settings.state_home()) / STORE_DIR
+    if not store.exists():
+        return None
+    files = [path for path in (store / "objects").glob("*/*") if path.is_file()]
+    size = sum(path.stat().st_size for path in files)
+    return f"{store}: {len(files)} objects, {size / 1e6:,.1f} MB"
 
 
 def _stop_unusable(home: Path) -> bool:
@@ -278,10 +308,9 @@ def _start_emulator(home: Path, port: int) -> Stack:
             )
         log = open(home / "s3-emulator.log", "ab")
         keys = stack_keys.folder(home)
-        spool = home / "s3-spool"  # objects on disk (emulator._spool_objects_to_disk)
         process = subprocess.Popen(
             [sys.executable, "-m", EMULATOR, "--host", HOST, "--port", str(chosen), "--keys", str(keys),
-             "--region", lakehouse().region, "--spool", str(spool)],
+             "--region", lakehouse().region, "--store", str(home / STORE_DIR)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -357,6 +386,7 @@ def _reap(pid: int) -> None:
 def _discard_stale_state(home: Path) -> None:
     for name in STALE_FILES:
         (home / name).unlink(missing_ok=True)
+    shutil.rmtree(home / OLD_SPOOL_DIR, ignore_errors=True)
     for keys in stack_keys.folder(home).glob("*.json"):  # the keys die with the emulator that issued them
         keys.unlink()
 
@@ -379,10 +409,12 @@ def _port_is_free(port: int) -> bool:
 def status_lines(home: Path | None = None) -> list[str]:
     stack = current(home)
     if stack is None:
-        return ["embedded stack: not running"]
+        kept = store_summary(home)
+        return ["embedded stack: not running"] + ([f"  on disk     : {kept} (the next run loads it)"] if kept else [])
     return [
         f"embedded stack: running (pid {stack.pid})",
         f"  S3 emulator : {stack.endpoint}  bucket s3://{stack.bucket}",
         f"  catalog     : {stack.catalog_uri}",
         f"  keys        : {stack_keys.folder(stack.home)} (IAM enforced; `stedi keys` prints them as shell variables)",
+        f"  on disk     : {store_summary(stack.home)} (kept by `stedi down`; `stedi discard` deletes it)",
     ]

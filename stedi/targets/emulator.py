@@ -14,7 +14,9 @@ stedi/targets/embedded_stack.py starts. Before it serves anything it:
   `s3:prefix` condition of a listing is evaluated, a multi-object delete is checked key by key,
   and a refusal names the action and the resource ("User: ... is not authorized to perform:
   s3:GetObject on resource: arn:aws:s3:::bucket/key"), as AWS's AccessDenied messages do;
-- refuses unsigned and presigned requests itself (moto answers them with an empty 403 or a 500).
+- refuses unsigned and presigned requests itself (moto answers them with an empty 403 or a 500);
+- loads the lakehouse from its store on disk (`--store`), and keeps every change there before it
+  answers the request (stedi/targets/emulator_store.py), so it outlives the process.
 
 The health check is /stedi-emulator/health, answered here without reaching moto.
 """
@@ -38,11 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--keys", type=Path, required=True, help="directory for the administrator's keys")
     parser.add_argument("--region", default="us-east-1")
-    parser.add_argument("--spool", type=Path, help="directory for the files of objects kept on disk")
+    parser.add_argument("--store", type=Path, required=True,
+                        help="directory of the lakehouse on disk (stedi/targets/emulator_store.py)")
     options = parser.parse_args(argv)
 
-    if options.spool:
-        _spool_objects_to_disk(options.spool)
     os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"  # read by moto.settings on import
     os.environ["MOTO_PORT"] = str(options.port)
     from moto import settings
@@ -51,48 +52,31 @@ def main(argv: list[str] | None = None) -> None:
     _enforce_like_aws()
     _authorize_glue_by_resource()
     _authorize_secrets_by_resource()
-    from stedi.targets import stack_keys
+    _honour_skip_archive()
+    from stedi.targets import emulator_store, stack_keys
 
-    stack_keys.write(options.keys / stack_keys.ADMIN_FILE, _bootstrap_admin(options.region))
-    _serve(options.host, options.port)
-
-
-SPOOL_OVER_BYTES = 64 * 1024
-SPOOL_MIN_OPEN_FILES = 16_384
-
-
-def _spool_objects_to_disk(spool: Path) -> None:
-    """Keep every object over 64 KB in a file under `spool` rather than in memory.
-
-    moto holds an object in a SpooledTemporaryFile that moves to disk past a size
-    (MOTO_S3_DEFAULT_KEY_BUFFER_SIZE, 5 MB by default). These files are unlinked, so they are
-    gone when the emulator stops. At 100x, 1.1 GB of landing files took 1,244 MB of the
-    emulator's memory in RAM and 204 MB spooled.
-
-    Each spooled object holds a file descriptor, so the soft limit on open files is raised to the
-    hard one, and only a hard limit of at least 16,384 files turns spooling on. Where the system
-    allows fewer, objects stay in memory as before."""
-    import resource
-    import tempfile
-
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    if hard != resource.RLIM_INFINITY and hard < SPOOL_MIN_OPEN_FILES:
-        return
-    spool.mkdir(parents=True, exist_ok=True)
-    tempfile.tempdir = str(spool)
-    os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(SPOOL_OVER_BYTES)
+    store = emulator_store.open_store(options.store)
+    restored = store.load()
+    stack_keys.write(options.keys / stack_keys.ADMIN_FILE, _bootstrap_admin(options.region, restored))
+    store.start()
+    _serve(options.host, options.port, store)
 
 
-def _bootstrap_admin(region: str):
+def _bootstrap_admin(region: str, restored: bool):
+    """The administrator with fresh keys. On a lakehouse loaded from disk it exists already: its
+    old keys are deleted, so keys still die with the emulator that issued them."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.models import iam_backends
 
     from stedi.targets.stack_keys import Keys
 
     iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    user = iam.create_user(region, ADMIN, path="/stedi/")
+    if restored and ADMIN in iam.users:
+        user = iam.get_user(ADMIN)
+        for old in iam.list_access_keys(ADMIN):
+            iam.delete_access_key(old.access_key_id, ADMIN)
+    else:
+        user = iam.create_user(region, ADMIN, path="/stedi/")
     iam.put_user_policy(ADMIN, "administrator", json.dumps(ADMIN_POLICY))
     key = iam.create_access_key(ADMIN)
     return Keys(ADMIN, user.arn, DEFAULT_ACCOUNT_ID, key.access_key_id, key.secret_access_key)
@@ -263,6 +247,26 @@ def _authorize_glue_by_resource() -> None:
     GlueResponse._determine_resource = determine_resource
 
 
+def _honour_skip_archive() -> None:
+    """AWS Glue's UpdateTable archives the table's previous version unless SkipArchive is true, and
+    Iceberg's GlueCatalog and pyiceberg send true (`glue.skip-archive`). moto 5.2.5 archives every
+    version: with a lakehouse that outlives the emulator, the catalog would grow by one version per
+    commit for good, and so would every save of it."""
+    from moto.glue.responses import GlueResponse
+
+    archive = GlueResponse.update_table
+
+    def update_table(self):
+        result = archive(self)
+        if self.parameters.get("SkipArchive"):
+            name = self.parameters["TableInput"]["Name"]
+            table = self.glue_backend.get_table(self.parameters["DatabaseName"], name)
+            table.versions.pop(str(table._current_version - 1), None)
+        return result
+
+    GlueResponse.update_table = update_table
+
+
 def _authorize_secrets_by_resource() -> None:
     """The ARN of the secret a Secrets Manager request names (moto checks every one against `*`, so
     a policy granting one secret's ARN, as the jobs' does, granted nothing)."""
@@ -279,16 +283,20 @@ def _authorize_secrets_by_resource() -> None:
     SecretsManagerResponse._determine_resource = determine_resource
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, store) -> None:
     import signal
     import sys
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    def stop(*_):
+        store.flush()  # `stedi down`: the changes under way are saved first
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(host, port, _guarded(app), threaded=True, request_handler=MotoRequestHandler)
+    run_simple(host, port, _guarded(store.durable(app)), threaded=True, request_handler=MotoRequestHandler)
 
 
 def _guarded(app):

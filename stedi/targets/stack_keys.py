@@ -95,7 +95,14 @@ def create_erasure_identity(iam, account: str, home: Path) -> Keys:
 
 
 def _create(iam, account: str, path: Path, user_name: str, policy_name: str, policy: dict, user_path: str) -> Keys:
-    user = iam.create_user(UserName=user_name, Path=user_path)["User"]
+    """The user with the policy as declared now and one fresh key. On a lakehouse the emulator
+    loaded from disk the user exists: its old keys are deleted, as they died with their emulator."""
+    try:
+        user = iam.create_user(UserName=user_name, Path=user_path)["User"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        user = iam.get_user(UserName=user_name)["User"]
+        for old in iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=user_name, AccessKeyId=old["AccessKeyId"])
     iam.put_user_policy(UserName=user_name, PolicyName=policy_name, PolicyDocument=json.dumps(policy))
     created = iam.create_access_key(UserName=user_name)["AccessKey"]
     keys = Keys(user_name, user["Arn"], account, created["AccessKeyId"], created["SecretAccessKey"])

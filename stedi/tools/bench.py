@@ -92,7 +92,7 @@ def scale(scales: dict[str, int], runs: int, progress) -> dict:
         pipeline.run_embedded(first, POLICY, gates=False, table_io=table_io)
     for label, customers in scales.items():
         landing = synthetic.landing_for(42, customers, progress)
-        stack.down()  # each scale starts on an empty emulator, not on the last scale's tables
+        stack.discard()  # each scale starts on an empty lakehouse, not on the last scale's tables
         expected = json.loads((landing / "expected_counts.json").read_text())["expected"][POLICY]
         rows = sum(expected[t] for t in ("customer_landing", "accelerometer_landing", "step_trainer_landing"))
         progress(f"{label}: {customers:,} customers, {rows:,} landing rows")
@@ -437,13 +437,13 @@ def private_lakehouse(out: Path):
                                "STEDI_REPORT_DIR": str(out / "report")}):
         engine.stop(home)
         trino_server.stop(home)
-        stack.down(home)
+        stack.discard(home)
         try:
             yield home
         finally:
             engine.stop(home)
             trino_server.stop(home)
-            stack.down(home)
+            stack.discard(home)
 
 
 def _scale_main(args, progress) -> int:

@@ -4,7 +4,8 @@ of this module's own, so the rest of the suite keeps every customer.
 
 The story, once: a run; an erasure killed with SIGKILL halfway, then run again; the proof; time
 travel to before it on DuckDB and on Trino; a run on the same landing files with a revocation
-record added; `stedi down` and a run on a fresh stack. The expected tables come from the
+record added; `stedi down`, the lakehouse on disk searched for the person, `stedi discard` and a
+run on a fresh stack. The expected tables come from the
 plain-Python oracle (tests/oracle.py) over the landing files without the person.
 """
 
@@ -254,8 +255,23 @@ def test_a_revocation_record_takes_the_customer_out_and_no_snapshot_keeps_them(r
             assert held == [], f"{table.name}@{snapshot.snapshot_id}"
 
 
-def test_after_make_down_a_fresh_stack_still_keeps_the_person_out(revoked, env, person, starter_data):
+def test_the_lakehouse_on_disk_holds_no_trace_of_the_person(revoked, env, person):
+    """The lakehouse outlives `stedi down` on disk (stedi/targets/emulator_store.py): its object files
+    and its saved catalog hold the person's e-mail neither as given nor normalized (names are shared
+    by other customers in the starter data).
+    Landing objects are JSON, so their bytes are searched as written; the Parquet files are
+    compressed, and the proof reads them through Iceberg."""
     stedi(env, "down")
+    store = Path(env["STEDI_HOME"]) / "lakehouse"
+    files = [path for path in store.rglob("*") if path.is_file()]
+    assert len(files) > 10
+    traces = {person["email"].encode(), person["given"].encode()}
+    assert [path for path in files if any(trace in path.read_bytes() for trace in traces)] == []
+
+
+def test_after_the_lakehouse_is_discarded_a_fresh_stack_still_keeps_the_person_out(revoked, env, person,
+                                                                                    starter_data):
+    assert "deleted the lakehouse on disk" in stedi(env, "discard", "--yes").stdout
     summary = run(env, starter_data)
     assert sum(entry["suppressed"] for entry in summary["landing"].values()) > 0
     assert summary["erasures"]["rows"] == 1
