@@ -217,7 +217,9 @@ def current(home: Path | None = None) -> Stack | None:
 def require(home: Path | None = None) -> Stack:
     stack = current(home)
     if stack is None:
-        raise StackError("the embedded stack is not running: start it with `stedi up` or run `make pipeline`")
+        kept = store_summary(home)
+        where = f" on the lakehouse kept in {kept}" if kept else ""
+        raise StackError(f"the embedded stack is not running: start it with `stedi up`{where}, or run `make pipeline`")
     return stack
 
 

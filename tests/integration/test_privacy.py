@@ -255,7 +255,7 @@ def test_a_revocation_record_takes_the_customer_out_and_no_snapshot_keeps_them(r
             assert held == [], f"{table.name}@{snapshot.snapshot_id}"
 
 
-def test_the_lakehouse_on_disk_holds_no_trace_of_the_person(revoked, env, person):
+def test_the_lakehouse_on_disk_holds_no_trace_of_the_person(revoked, env, person, starter_data):
     """The lakehouse outlives `stedi down` on disk (stedi/targets/emulator_store.py): its object files
     and its saved catalog hold the person's e-mail neither as given nor normalized (names are shared
     by other customers in the starter data).
@@ -267,6 +267,8 @@ def test_the_lakehouse_on_disk_holds_no_trace_of_the_person(revoked, env, person
     assert len(files) > 10
     traces = {person["email"].encode(), person["given"].encode()}
     assert [path for path in files if any(trace in path.read_bytes() for trace in traces)] == []
+    someone = next(c["email"] for c in records(starter_data, "customer") if norm(c["email"]) != person["email"])
+    assert any(someone.encode() in path.read_bytes() for path in files)  # the search sees a landing address
 
 
 def test_after_the_lakehouse_is_discarded_a_fresh_stack_still_keeps_the_person_out(revoked, env, person,
