@@ -292,6 +292,7 @@ def _serve(host: str, port: int, store) -> None:
 
     def stop(*_):
         store.flush()  # `stedi down`: the changes under way are saved first
+        print(store.summary(), file=sys.stderr, flush=True)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
