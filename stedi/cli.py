@@ -385,10 +385,9 @@ def _pipeline(args, target) -> int:
         progress(f"summary written to {args.summary}")
     _print_tables(summary)
     report = _write_report(summary, target, progress) if target.name in ("embedded", "docker") else None
-    print(
-        f"\npolicy {summary['policy']} on the {target.name} target: done in {progress.elapsed:.1f}s. "
-        "Tables stay queryable until `make down`."
-    )
+    kept = ("The stack stays up for queries; `make down` stops it, and the lakehouse stays on disk."
+            if target.name == "embedded" else "Tables stay queryable until `make down`.")
+    print(f"\npolicy {summary['policy']} on the {target.name} target: done in {progress.elapsed:.1f}s. {kept}")
     if report:
         print(f"Run report: {report}")
     return 0
@@ -405,10 +404,12 @@ def _run(args, target) -> int:
     if target.name != "embedded":
         raise TargetError(f"`stedi run` re-runs jobs on the embedded stack; on the {target.name} target "
                           f"run the whole pipeline (`make pipeline TARGET={target.name}`)")
+    from stedi.targets import embedded_stack
+
     chosen = pipeline.downstream(args.job)
     last = settings.last_run_file()
-    if not target.running() or not last.is_file():
-        raise TargetError("no pipeline has run on this stack yet: `make pipeline` first, then `stedi run JOB`")
+    if not last.is_file() or embedded_stack.store_summary() is None:  # a stopped stack's lakehouse is loaded
+        raise TargetError("no pipeline has run on this lakehouse yet: `make pipeline` first, then `stedi run JOB`")
     previous = json.loads(last.read_text())
     policy = args.policy or previous["policy"]
     progress = Progress()

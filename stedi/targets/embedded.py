@@ -55,10 +55,12 @@ class EmbeddedTarget:
             return embedded_stack.down()
 
     def discard(self) -> tuple[bool, int]:
-        """Stop everything as `stop` does, then delete the lakehouse on disk (`stedi discard`)."""
+        """Stop everything as `stop` does, then delete the lakehouse on disk (`stedi discard`) and the
+        summary of the last run on it, which `stedi run` would otherwise take up again."""
         with runlock.hold(settings.state_home(), "stedi discard", wait_seconds=runlock.default_wait()):
             engine.stop()
             trino_server.stop()
+            settings.last_run_file().unlink(missing_ok=True)
             return embedded_stack.discard()
 
     def trino(self, progress=print) -> trino_server.Trino:

@@ -185,7 +185,7 @@ def test_the_run_shows_progress_and_ends_with_every_tables_count(strict_run):
         assert f"job  {job}: " in out
     assert "land accelerometer_landing: 81,273 rows from 81,273 records in 9 files, 0 quarantined" in out
     assert "accelerometer_trusted     trusted  32,025" in out
-    assert "Tables stay queryable until `make down`." in out
+    assert "The stack stays up for queries; `make down` stops it, and the lakehouse stays on disk." in out
 
 
 def test_rubric_reproduces_the_published_counts_exactly(rubric_runs, starter_data):

@@ -43,7 +43,7 @@ def test_stedi_run_names_an_unknown_job_and_needs_a_whole_run_first(tmp_path, mo
     assert "stedi: error: no job 'machine_learning'; the jobs are: " in capsys.readouterr().err
     assert cli.main(["run", "machine_learning_curated"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "stedi: error: no pipeline has run on this stack yet: `make pipeline` first, then `stedi run JOB`"
+        "stedi: error: no pipeline has run on this lakehouse yet: `make pipeline` first, then `stedi run JOB`"
     )
 
 
