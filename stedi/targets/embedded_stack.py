@@ -238,9 +238,13 @@ def down(home: Path | None = None) -> bool:
 
 def discard(home: Path | None = None) -> tuple[bool, int]:
     """Stop the emulator and delete the lakehouse on disk: every table, snapshot, landing object,
-    catalog entry and identity. Returns whether anything was running and the bytes deleted."""
+    catalog entry and identity, and the record of the tables a Glue script moved aside in it.
+    Returns whether anything was running and the bytes deleted."""
+    from stedi.lakehouse.glue_tables import DISPLACED
+
     home = home or settings.state_home()
     stopped = down(home)
+    (home / DISPLACED).unlink(missing_ok=True)
     store = home / STORE_DIR
     size = sum(path.stat().st_size for path in store.rglob("*") if path.is_file()) if store.exists() else 0
     shutil.rmtree(store, ignore_errors=True)
