@@ -168,6 +168,7 @@ class Store:
         for stale in self.root.glob(f".{STATE_FILE}.*"):
             stale.unlink()  # a save the last process did not finish
         if not self.state_file.exists():
+            self._remove_unnamed_files()  # objects written before the first save was answered
             return False
         self._restoring = True
         try:
