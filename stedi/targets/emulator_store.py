@@ -133,11 +133,12 @@ class Store:
     # -- the object files -----------------------------------------------------------------
 
     def new_file(self) -> str:
-        name = uuid.uuid4().hex
-        path = self.object_path(f"{name[:2]}/{name}")
+        unique = uuid.uuid4().hex
+        name = f"{unique[:2]}/{unique}"
+        path = self.object_path(name)
         path.parent.mkdir(exist_ok=True)
         path.touch(mode=0o600, exist_ok=False)
-        return f"{name[:2]}/{name}"
+        return name
 
     def object_path(self, name: str) -> Path:
         return self.objects / name
@@ -323,13 +324,12 @@ def changes_state(environ) -> bool:
 def _pickled(attempts: int = 5) -> bytes:
     """The state, pickled. A read may still add to it meanwhile (moto makes a service's backend for
     a region on the first request that names it); the pickle is taken again if it did."""
-    for attempt in range(attempts):
+    for _ in range(attempts - 1):
         try:
             return pickle.dumps(_state(), protocol=pickle.HIGHEST_PROTOCOL)
         except RuntimeError:  # "dictionary changed size during iteration"
-            if attempt == attempts - 1:
-                raise
-    raise AssertionError("unreachable")
+            pass
+    return pickle.dumps(_state(), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _state() -> dict:
@@ -340,7 +340,6 @@ def _state() -> dict:
 
 def _keep_objects_in_files() -> None:
     """moto's FakeKey with its bytes in a StoredValue, and pickled as the file's name."""
-    import threading as _threading
     import types
 
     from moto.s3 import models
@@ -359,7 +358,7 @@ def _keep_objects_in_files() -> None:
         name = state.pop("_stored_value", None)
         key.__dict__.update(state)
         key._value_buffer = _store.value_for(name)
-        key.lock = _threading.Lock()
+        key.lock = threading.Lock()
 
     models.FakeKey.__getstate__ = getstate
     models.FakeKey.__setstate__ = setstate
