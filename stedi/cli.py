@@ -322,7 +322,6 @@ def _discard(args) -> int:
     """The one command that deletes the embedded lakehouse; it asks first, or wants --yes."""
     from stedi.targets import embedded_stack
     from stedi.targets.embedded import EmbeddedTarget
-    from stedi.targets.embedded_stack import StackError
 
     kept = embedded_stack.store_summary()
     if kept is None:
@@ -330,7 +329,7 @@ def _discard(args) -> int:
         return 0
     if not args.yes:
         if not sys.stdin.isatty():
-            raise StackError(f"`stedi discard` deletes {kept}: pass --yes to confirm")
+            raise embedded_stack.StackError(f"`stedi discard` deletes {kept}: pass --yes to confirm")
         if input(f"delete {kept}? [y/N] ").strip().lower() not in ("y", "yes"):
             print("embedded: nothing deleted")
             return 1
@@ -408,7 +407,7 @@ def _run(args, target) -> int:
 
     chosen = pipeline.downstream(args.job)
     last = settings.last_run_file()
-    if not last.is_file() or embedded_stack.store_summary() is None:  # a stopped stack's lakehouse is loaded
+    if not last.is_file() or not embedded_stack.store_path().exists():  # a stopped stack's lakehouse is loaded
         raise TargetError("no pipeline has run on this lakehouse yet: `make pipeline` first, then `stedi run JOB`")
     previous = json.loads(last.read_text())
     policy = args.policy or previous["policy"]

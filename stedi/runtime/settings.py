@@ -68,9 +68,9 @@ def _apply(values: dict[str, str | None]) -> None:
             os.environ[name] = value
 
 
-def last_run_file() -> Path:
-    """The last pipeline run's summary, kept for `stedi report`."""
-    return state_home() / "last_run.json"
+def last_run_file(home: Path | None = None) -> Path:
+    """The last pipeline run's summary, kept for `stedi report` and `stedi run`."""
+    return (home or state_home()) / "last_run.json"
 
 
 TABLE_IOS = ("auto", "spark", "pyiceberg")

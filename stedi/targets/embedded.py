@@ -49,19 +49,20 @@ class EmbeddedTarget:
     def stop(self) -> bool:
         """Stop the warm engine, Trino and the emulator, waiting for a running pipeline first. The
         lakehouse stays on disk."""
-        with runlock.hold(settings.state_home(), "stedi down", wait_seconds=runlock.default_wait()):
-            engine.stop()
-            trino_server.stop()
-            return embedded_stack.down()
+        return self._stopping("stedi down", embedded_stack.down)
 
     def discard(self) -> tuple[bool, int]:
-        """Stop everything as `stop` does, then delete the lakehouse on disk (`stedi discard`) and the
-        summary of the last run on it, which `stedi run` would otherwise take up again."""
-        with runlock.hold(settings.state_home(), "stedi discard", wait_seconds=runlock.default_wait()):
+        """Stop everything as `stop` does, then delete the lakehouse on disk (`stedi discard`)."""
+        return self._stopping("stedi discard", embedded_stack.discard)
+
+    @staticmethod
+    def _stopping(command: str, then):
+        """The warm engine and Trino stopped under the run lock (a running pipeline finishes first),
+        then `then`, the emulator's end."""
+        with runlock.hold(settings.state_home(), command, wait_seconds=runlock.default_wait()):
             engine.stop()
             trino_server.stop()
-            settings.last_run_file().unlink(missing_ok=True)
-            return embedded_stack.discard()
+            return then()
 
     def trino(self, progress=print) -> trino_server.Trino:
         """The stack's Trino, started on demand (the stack must run: Trino reads its catalog)."""

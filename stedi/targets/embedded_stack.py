@@ -238,27 +238,37 @@ def down(home: Path | None = None) -> bool:
 
 def discard(home: Path | None = None) -> tuple[bool, int]:
     """Stop the emulator and delete the lakehouse on disk: every table, snapshot, landing object,
-    catalog entry and identity, and the record of the tables a Glue script moved aside in it.
+    catalog entry and identity, with the records kept beside it of what happened in it (the last
+    run's summary, which `stedi run` starts from, and the tables a Glue script moved aside).
     Returns whether anything was running and the bytes deleted."""
     from stedi.lakehouse.glue_tables import DISPLACED
 
     home = home or settings.state_home()
     stopped = down(home)
-    (home / DISPLACED).unlink(missing_ok=True)
-    store = home / STORE_DIR
-    size = sum(path.stat().st_size for path in store.rglob("*") if path.is_file()) if store.exists() else 0
+    for record in (settings.last_run_file(home), home / DISPLACED):
+        record.unlink(missing_ok=True)
+    store = store_path(home)
+    size = sum(path.stat().st_size for path in _files(store.rglob("*")))
     shutil.rmtree(store, ignore_errors=True)
     return stopped, size
 
 
+def store_path(home: Path | None = None) -> Path:
+    """Where the lakehouse lives on disk; it exists once a stack has started there."""
+    return (home or settings.state_home()) / STORE_DIR
+
+
 def store_summary(home: Path | None = None) -> str | None:
     """`<path>: N objects, X MB`, or None when there is no lakehouse on disk."""
-    store = (home or settings.state_home()) / STORE_DIR
+    store = store_path(home)
     if not store.exists():
         return None
-    files = [path for path in (store / "objects").glob("*/*") if path.is_file()]
-    size = sum(path.stat().st_size for path in files)
-    return f"{store}: {len(files)} objects, {size / 1e6:,.1f} MB"
+    objects = _files((store / "objects").glob("*/*"))
+    return f"{store}: {len(objects)} objects, {sum(path.stat().st_size for path in objects) / 1e6:,.1f} MB"
+
+
+def _files(paths) -> list[Path]:
+    return [path for path in paths if path.is_file()]
 
 
 def _stop_unusable(home: Path) -> bool:
