@@ -31,8 +31,8 @@ install: $(STAMP) ## create .venv with the pinned dependencies (once)
 jars: $(STAMP) ## resolve the Iceberg jars of jvm/pom.xml from Maven Central and check them against jvm/jars.lock
 	$(BIN)/python -m stedi.runtime.jvm resolve
 
-pipeline: $(STAMP) ## run the landing step and the five jobs on the target (TARGET= LANDING= POLICY= SUMMARY=)
-	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(TARGET),--target $(TARGET)) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY))
+pipeline: $(STAMP) ## run the landing step and the five jobs on the target, skipping what did not change (TARGET= LANDING= POLICY= SUMMARY= FULL=1: every step)
+	$(BIN)/stedi pipeline --policy $(POLICY) $(if $(TARGET),--target $(TARGET)) $(if $(LANDING),--landing $(LANDING)) $(if $(SUMMARY),--summary $(SUMMARY)) $(if $(FULL),--full)
 
 run: $(STAMP) ## re-run one job and the jobs downstream of it on the published tables, after editing its file (JOB=)
 	@test -n "$(JOB)" || { echo 'name the job: make run JOB=machine_learning_curated' >&2; exit 2; }

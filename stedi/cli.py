@@ -142,6 +142,12 @@ def _parser() -> argparse.ArgumentParser:
         help="stop, publishing nothing, when more than this fraction of a source's records is quarantined "
         "(default: [quarantine] max_share in catalog/tables.toml, 0.05)",
     )
+    pipeline.add_argument(
+        "--full",
+        action="store_true",
+        help="do every step; by default a step whose inputs are those of the last run that did it (the landing "
+        "objects, a job's file and input tables, the code, the policy) is skipped",
+    )
     pipeline.add_argument("--key-stdin", action="store_true", help=argparse.SUPPRESS)  # the Docker target's container
     pipeline.add_argument("--no-gates", action="store_true", help=argparse.SUPPRESS)  # benchmarks only
     pipeline.set_defaults(handler=_pipeline)
@@ -367,6 +373,7 @@ def _pipeline(args, target) -> int:
         customers=args.customers,
         max_quarantine=args.max_quarantine,
         gates=not args.no_gates,
+        incremental=not args.full,
     )
     if target.name == "aws":  # runs there are started by the deployer, which knows the deployed jobs
         from stedi.aws.run import run_request

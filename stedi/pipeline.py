@@ -26,6 +26,7 @@ from stedi.runtime.access import named_denials
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.progress import Progress
 from stedi.runtime.progress import bar as progress_bar
+from stedi.runtime.steps import LANDING, Steps
 from stedi.tables import lakehouse
 
 
@@ -79,12 +80,14 @@ def execute(target, request: RunRequest, progress=None) -> dict:
     with target.open_run(request, progress) as runtime, runtime.jobs_identity():
         if request.jobs:
             chosen = [job for job in jobs() if job.name in request.jobs]
-            summary = run_jobs(runtime.io, runtime.params, chosen, progress, runtime.gate)
+            summary = run_jobs(runtime.io, runtime.params, chosen, progress, runtime.gate, runtime.steps)
         else:
-            summary = run(runtime.io, runtime.params, progress, runtime.gate, request.max_quarantine)
+            summary = run(runtime.io, runtime.params, progress, runtime.gate, request.max_quarantine, runtime.steps)
         summary.update(runtime.facts)
         if runtime.gate is not None and not request.jobs:
             summary.update(runtime.after_green())
+        if runtime.steps is not None:
+            runtime.steps.save()
     return summary
 
 
@@ -95,12 +98,14 @@ def run_embedded(landing: Path | None = None, policy: str = settings.DEFAULT_POL
     return execute(EmbeddedTarget(), RunRequest(landing=landing, policy=policy, **options), progress)
 
 
-def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quarantine: float | None = None) -> dict:
+def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quarantine: float | None = None,
+        steps: Steps | None = None) -> dict:
     """Land, then transform, each table through the quality gate when one is given; returns the
     run summary. A table that fails its gate raises GateFailed and nothing after it runs.
 
     Every source is read before anything is written, so a source with too many bad records
-    (QuarantineExceeded) stops the run with nothing published.
+    (QuarantineExceeded) stops the run with nothing published. With `steps` (stedi/runtime/steps.py), a
+    step whose inputs are those of the last run that did it is skipped, and its figures are that run's.
     """
     progress = progress or Progress(quiet=True)
     house = lakehouse()
@@ -108,19 +113,30 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
     summary = _new_summary(params, "landing", "quarantine")
     # on a terminal, a bar over the steps (each landing table, each job): time so far and left
     with progress_bar(progress, "pipeline", len(house.zone("landing")) + len(jobs()), "steps", report=False) as bar:
-        with named_denials("the landing step"):
-            _land(io, house, summary, progress, gate, max_quarantine, bar.advance)
-            privacy.after_intake(io, house, summary, gate, progress)
+        kept = steps.unchanged(LANDING, steps.landing) if steps else None
+        if kept:
+            _restore_landing(summary, kept, house, progress, bar.advance)
+        else:
+            with named_denials("the landing step"):
+                _land(io, house, summary, progress, gate, max_quarantine, bar.advance)
+                privacy.after_intake(io, house, summary, gate, progress)
+            if steps:
+                steps.did(LANDING, steps.landing, _landing_tables(house), _landing_record(summary, house))
         consents = privacy.consents(io, house, params.pseudonym_key)
-        _transform(io, house, params, jobs(), gate, summary, progress, bar.advance)
-    privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
+        ran = _transform(io, house, params, jobs(), gate, summary, progress, bar.advance, steps)
+    if privacy.holds_consents(house, ran):  # a revocation is seen where the customers' table was written
+        privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
     if gate:
-        summary["gates"] = _gate_summary(gate, progress)
+        # Data Docs drawn now would show only the tables checked now: the last whole run's stay.
+        summary["gates"] = _gate_summary(gate, progress, docs=not (steps and steps.skipped))
+    if steps and steps.skipped:
+        summary["skipped"] = list(steps.skipped)
     summary["seconds"] = round(time.perf_counter() - started, 2)
     return summary
 
 
-def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate | None = None) -> dict:
+def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate | None = None,
+             steps: Steps | None = None) -> dict:
     """Only the `chosen` jobs, in order, on the tables already published (each still through its
     gate, and a revoked consent still expires the history); returns their summary."""
     progress = progress or Progress(quiet=True)
@@ -134,7 +150,7 @@ def run_jobs(io, params: JobParams, chosen: list[Job], progress=None, gate: Gate
         raise UnknownJob(f"{', '.join(missing)}: not published on this stack yet; run the whole pipeline first")
     consents = privacy.consents(io, house, params.pseudonym_key) if privacy.holds_consents(house, written) else {}
     with progress_bar(progress, "jobs", len(chosen), "steps", report=False) as bar:
-        _transform(io, house, params, chosen, gate, summary, progress, bar.advance)
+        _transform(io, house, params, chosen, gate, summary, progress, bar.advance, steps)
     privacy.after_jobs(io, house, consents, params.pseudonym_key, summary, progress)
     if gate:
         summary["gates"] = _gate_summary(gate, progress, docs=False)
@@ -155,9 +171,20 @@ def _new_summary(params: JobParams, *sections: str) -> dict:
     }
 
 
-def _transform(io, house, params: JobParams, chosen, gate: Gate | None, summary: dict, progress, advance) -> None:
-    """The jobs in order, each one's figures recorded in the summary."""
+def _transform(io, house, params: JobParams, chosen, gate: Gate | None, summary: dict, progress, advance,
+               steps: Steps | None = None) -> set[str]:
+    """The jobs in order, each one's figures recorded in the summary; returns the tables written
+    (a job skipped by `steps` writes none)."""
+    written = set()
     for job in chosen:
+        fingerprint = steps.job_fingerprint(job) if steps else None
+        kept = steps.unchanged(job.name, fingerprint) if steps else None
+        if kept:
+            _restore(summary, kept)
+            progress(f"job  {job.name}: its file and its inputs are as the last run found them, skipped "
+                     f"({kept['tables'][job.output.name]:,} rows in {house.namespace}.{job.output.name})")
+            advance()
+            continue
         progress(f"job  {job.name} ...")
         result = job.run(io, params, gate)
         _record(summary, result.output, result.rows, result.snapshot_id)
@@ -168,9 +195,50 @@ def _transform(io, house, params: JobParams, chosen, gate: Gate | None, summary:
             **result.metrics,
         }
         # A job's other figures are the run's too (cross_customer_pairs); why it dropped rows is its own.
-        summary.update({k: v for k, v in result.metrics.items() if k != "dropped"})
+        figures = {k: v for k, v in result.metrics.items() if k != "dropped"}
+        summary.update(figures)
+        written.add(result.output)
+        if steps:
+            steps.did(job.name, fingerprint, [result.output], {
+                "tables": {result.output: result.rows}, "snapshots": {result.output: result.snapshot_id},
+                "jobs": {job.name: summary["jobs"][job.name]}, "figures": figures,
+            })
         progress(f"job  {job.name}: {result.rows:,} rows -> {house.namespace}.{result.output} ({result.seconds:.1f}s)")
         advance()
+    return written
+
+
+def _landing_tables(house) -> list[str]:
+    """What the landing step publishes: each source, its quarantine, and the erasures table."""
+    names = [t.name for t in house.zone("landing")] + [house.quarantine_of(t).name for t in house.zone("landing")]
+    return names + ([house.erasures.name] if house.erasures is not None else [])
+
+
+def _landing_record(summary: dict, house) -> dict:
+    names = [n for n in _landing_tables(house) if n in summary["tables"]]
+    return {
+        "tables": {n: summary["tables"][n] for n in names},
+        "snapshots": {n: summary["snapshots"][n] for n in names},
+        **{section: summary[section] for section in ("landing", "quarantine", "erasures") if section in summary},
+    }
+
+
+def _restore_landing(summary: dict, kept: dict, house, progress, advance) -> None:
+    """The landing step's figures as the last run that did it left them."""
+    _restore(summary, kept)
+    progress("land: the landing objects, the erasure register, the policy and the code are as the last run "
+             f"found them, skipped ({sum(e['records'] for e in kept['landing'].values()):,} records)")
+    for _ in house.zone("landing"):
+        advance()
+
+
+def _restore(summary: dict, kept: dict) -> None:
+    """A skipped step's figures, from the record of the run that did it (stedi/runtime/steps.py)."""
+    for section in ("tables", "snapshots", "landing", "quarantine", "jobs"):
+        summary.setdefault(section, {}).update(kept.get(section, {}))
+    if "erasures" in kept:
+        summary["erasures"] = kept["erasures"]
+    summary.update(kept.get("figures", {}))
 
 
 def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine: float | None, advance) -> None:

@@ -15,8 +15,10 @@ is said in one line.
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
+from urllib.parse import urlparse
 
 from stedi.tables import Lakehouse, Table, lakehouse
 
@@ -79,6 +81,30 @@ def metadata_locations(glue_client, database: str) -> dict[str, str]:
         if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
         and table["Parameters"].get("metadata_location")
     }
+
+
+class CurrentSnapshots:
+    """Each named Iceberg table's current snapshot id (None where the catalog has no such table),
+    read from the metadata file the catalog points at. A metadata file never changes once written,
+    so each is read once; a call costs one listing of the database."""
+
+    def __init__(self, glue_client, s3_client, database: str):
+        self.glue, self.s3, self.database = glue_client, s3_client, database
+        self._ids: dict[str, int | None] = {}
+
+    def __call__(self, names) -> dict[str, int | None]:
+        locations = metadata_locations(self.glue, self.database)
+        return {name: self._id(locations[name]) if name in locations else None for name in names}
+
+    def _id(self, location: str) -> int | None:
+        if location not in self._ids:
+            where = urlparse(location)
+            body = self.s3.get_object(Bucket=where.netloc, Key=where.path.lstrip("/"))["Body"].read()
+            if body[:2] == b"\x1f\x8b":  # a gzipped metadata file (write.metadata.compression-codec)
+                body = gzip.decompress(body)
+            current = json.loads(body).get("current-snapshot-id")
+            self._ids[location] = None if current in (None, -1) else int(current)
+        return self._ids[location]
 
 
 DISPLACED = "displaced-tables.json"  # in the state directory: the tables moved aside, by owner

@@ -42,6 +42,7 @@ class RunRequest:
     gates: bool = True  # False only to measure what the gates cost (`make bench-gates`)
     table_io: str | None = None  # the embedded stack's table I/O (settings.table_io); None: STEDI_TABLE_IO
     jobs: tuple[str, ...] = ()  # only these jobs, on the published tables (`stedi run`); empty: the whole run
+    incremental: bool = False  # skip the steps whose inputs are unchanged since the last run (stedi/runtime/steps.py)
 
     def __post_init__(self):
         settings.check_policy(self.policy)

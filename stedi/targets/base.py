@@ -34,6 +34,7 @@ class Runtime:
     after_green: Callable[[], dict] = field(default=dict)  # once every gate passed: more facts
     # The AWS SDK variables of the identity the jobs run under (the embedded stack's Glue jobs' keys)
     environment: dict = field(default_factory=dict)
+    steps: Any = None  # what the run may skip and what it did (stedi/runtime/steps.py); None: every step, nothing kept
 
     def jobs_identity(self) -> AbstractContextManager[None]:
         """While jobs run, code in them that uses the default credential chain (boto3 in a job

@@ -16,15 +16,19 @@ from stedi.datasets import synthetic
 from stedi.gates.gate import new_gate
 from stedi.lakehouse import glue_tables
 from stedi.lakehouse import landing as landing_zone
+from stedi.lakehouse.glue_tables import CurrentSnapshots
 from stedi.lakehouse.landing import LandingReader
+from stedi.lakehouse.landing import objects as landing_objects
 from stedi.lakehouse.pyiceberg_io import EmbeddedIO
 from stedi.lakehouse.spark_io import SparkCatalogIO
+from stedi.privacy import register
 from stedi.privacy.suppression import Suppression
-from stedi.runtime import engine, preflight, runlock, settings
+from stedi.runtime import engine, preflight, runlock, settings, steps
 from stedi.runtime.jvm import JarsUnavailable
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.retry import retry
 from stedi.runtime.spark import has_iceberg, iceberg_session, local_session
+from stedi.runtime.steps import Steps
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack, trino_server
 from stedi.targets.base import Runtime, TargetError
@@ -155,7 +159,25 @@ class EmbeddedTarget:
         }
         # every gate passed: this code may be promoted to AWS (`make deploy`)
         runtime.after_green = lambda: {"green_record": str(record_green(request.policy, digest=digest))}
+        runtime.steps = self._steps(lake, request, params, runtime, suppression, skipping=not interrupted)
         return runtime
+
+    @staticmethod
+    def _steps(lake, request: RunRequest, params: JobParams, runtime: Runtime, suppression, skipping: bool) -> Steps:
+        """What this run may skip (stedi/runtime/steps.py): asked for (`stedi pipeline`, not `--full`), and
+        never after a run that did not finish."""
+        house = lakehouse()
+        shared = steps.shared_inputs(params.policy, params.pseudonym_key, request.gates, runtime.facts["table_io"])
+        record = Steps(steps.path(), CurrentSnapshots(lake.client("glue"), lake.s3_client(), house.namespace),
+                       shared=shared, skipping=request.incremental and skipping)
+        s3 = lake.s3_client()
+        landed = {key: etag for table in house.zone("landing")
+                  for key, etag in landing_objects(s3, lake.bucket, house.landing_prefix(table)).items()}
+        erasures = register.path()
+        record.landing = record.landing_fingerprint(
+            landed, suppression.fingerprint() + (erasures.read_text() if erasures.exists() else ""),
+            request.max_quarantine)
+        return record
 
     def runtime(
         self,

@@ -239,13 +239,15 @@ def down(home: Path | None = None) -> bool:
 def discard(home: Path | None = None) -> tuple[bool, int]:
     """Stop the emulator and delete the lakehouse on disk: every table, snapshot, landing object,
     catalog entry and identity, with the records kept beside it of what happened in it (the last
-    run's summary, which `stedi run` starts from, and the tables a Glue script moved aside).
+    run's summary, which `stedi run` starts from, what each step of the last runs did, which the
+    next run may skip, and the tables a Glue script moved aside).
     Returns whether anything was running and the bytes deleted."""
     from stedi.lakehouse.glue_tables import DISPLACED
+    from stedi.runtime import steps
 
     home = home or settings.state_home()
     stopped = down(home)
-    for record in (settings.last_run_file(home), home / DISPLACED):
+    for record in (settings.last_run_file(home), home / DISPLACED, steps.path(home)):
         record.unlink(missing_ok=True)
     store = store_path(home)
     size = sum(path.stat().st_size for path in _files(store.rglob("*")))

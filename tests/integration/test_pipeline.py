@@ -82,6 +82,33 @@ def test_stedi_run_reruns_a_job_in_the_warm_engine_the_pipeline_started(strict_r
     assert table_rows("machine_learning_curated") == strict_run["ml_rows"]
 
 
+def test_stedi_pipeline_again_skips_what_did_not_change_and_redoes_a_table_moved_since(strict_run, starter_data,
+                                                                                      tmp_path):
+    """The edit-run loop's `stedi pipeline` (stedi/runtime/steps.py): on the same landing files with the same
+    code every step is skipped and the figures are the last run's; a table another writer moved
+    (here its snapshot set back with Iceberg's own API) is written again by its job."""
+    jobs = [job.name for job in pipeline.jobs()]
+    summary = tmp_path / "again.json"
+    completed = stedi("pipeline", "--landing", str(starter_data), "--summary", str(summary))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    again = json.loads(summary.read_text())
+    assert again["skipped"] == ["landing", *jobs]
+    assert "quality gates: 0 tables" in completed.stdout + completed.stderr
+    for section in ("tables", "landing", "quarantine"):
+        assert again[section] == strict_run["summary"][section], section
+
+    table = stack.require().catalog().load_table((lakehouse().namespace, "machine_learning_curated"))
+    current = table.current_snapshot()
+    table.manage_snapshots().set_current_snapshot(current.parent_snapshot_id).commit()
+    completed = stedi("pipeline", "--landing", str(starter_data), "--summary", str(summary))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    moved = json.loads(summary.read_text())
+    assert moved["skipped"] == ["landing", *jobs[:-1]] and jobs[-1] == "machine_learning_curated"
+    assert "quality gates: 1 tables" in completed.stdout + completed.stderr
+    assert table_rows("machine_learning_curated") == strict_run["ml_rows"]
+    assert moved["tables"] == strict_run["summary"]["tables"]
+
+
 @pytest.fixture(scope="module")
 def rubric_runs(strict_run, starter_data, spark):
     """The rubric policy run twice in a row on the same lakehouse, with the state between."""

@@ -130,10 +130,12 @@ def test_peak_memory_is_shown_per_kind_of_process_at_the_largest_scale(results):
 def test_the_edit_run_loop_is_shown_beside_its_goals():
     loop = {"landing": "/data/udacity-starter", "policy": "strict", "first_pipeline_seconds": 52.0,
             "pipeline_again_seconds": 24.4, "pipeline_again_samples": [24.4, 23.9, 25.0],
+            "pipeline_full_seconds": 30.1, "pipeline_full_samples": [30.1, 29.0, 31.5],
             "run_job": "machine_learning_curated", "run_job_seconds": 7.2, "run_job_samples": [7.9, 7.2, 6.8]}
     point = {"engine": bench_report.STEDI, "scale": "1x", "customers": 1000, "rows": 10, "wall_seconds": 1.0}
     text = bench_report.markdown({"measurements": [point], "edit_run": loop})
     assert "Edit-run loop on udacity-starter (policy strict, gates included, wall):" in text
-    assert "| `stedi pipeline` again, a job file touched | 24.4 | 24.4, 23.9, 25.0 | 6.00 |" in text
+    assert "| `stedi pipeline` again, a job file edited | 24.4 | 24.4, 23.9, 25.0 | 6.00 |" in text
+    assert "| `stedi pipeline --full` again (every step), a job file edited | 30.1 | 30.1, 29.0, 31.5 | – |" in text
     assert "| `stedi run machine_learning_curated` | 7.20 | 7.9, 7.2, 6.8 | 3.00 |" in text
     assert "| first `stedi pipeline` (the warm engine and Spark start) | 52.0 | 1 | – |" in text
