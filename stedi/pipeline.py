@@ -118,10 +118,11 @@ def run(io, params: JobParams, progress=None, gate: Gate | None = None, max_quar
             _restore_landing(summary, kept, house, progress, bar.advance)
         else:
             with named_denials("the landing step"):
-                _land(io, house, summary, progress, gate, max_quarantine, bar.advance)
+                clocked = _land(io, house, summary, progress, gate, max_quarantine, bar.advance)
                 privacy.after_intake(io, house, summary, gate, progress)
-            if steps:
-                steps.did(LANDING, steps.landing, _landing_tables(house), _landing_record(summary, house))
+            if steps:  # a verdict the clock may change is never reused
+                steps.did(LANDING, None if clocked else steps.landing, _landing_tables(house),
+                          _landing_record(summary, house))
         consents = privacy.consents(io, house, params.pseudonym_key)
         ran = _transform(io, house, params, jobs(), gate, summary, progress, bar.advance, steps)
     if privacy.holds_consents(house, ran):  # a revocation is seen where the customers' table was written
@@ -241,8 +242,9 @@ def _restore(summary: dict, kept: dict) -> None:
     summary.update(kept.get("figures", {}))
 
 
-def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine: float | None, advance) -> None:
-    """Every source read through the intake, then its accepted records and its quarantine published."""
+def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine: float | None, advance) -> bool:
+    """Every source read through the intake, then its accepted records and its quarantine published;
+    returns whether a record was set aside by a rule the clock moves (quarantine.judged_by_the_clock)."""
     intakes = _intake(io, house, progress)
     quarantine.check(intakes, quarantine.max_share(house, max_quarantine))
     privacy.before_publishing(io, intakes, gate, progress)
@@ -264,6 +266,7 @@ def _land(io, house, summary: dict, progress, gate: Gate | None, max_quarantine:
         if warning:
             progress(warning)
         advance()
+    return any(quarantine.judged_by_the_clock(intake) for intake in intakes.values())
 
 
 def _intake(io, house, progress) -> dict:

@@ -120,6 +120,10 @@ class Intake:
             )
 
 
+# The reason given for an instant outside the epoch window, whose end moves with the clock.
+OUTSIDE_WINDOW = "outside the plausible range"
+
+
 def read_source(table: Table, files: Iterable[tuple[str, bytes]], now_ms: int | None = None) -> Intake:
     """Every record of one source's landing files, accepted or quarantined (see the module docstring).
 
@@ -694,7 +698,7 @@ class _Rules:
             hint = ""
             if self.low <= value * 1000 <= self.high:
                 hint = "; it looks like seconds, not milliseconds"
-            return None, f'"{name}" is {value} ({_date(value)}), outside the plausible range {self.window}{hint}'
+            return None, f'"{name}" is {value} ({_date(value)}), {OUTSIDE_WINDOW} {self.window}{hint}'
         return self._measured(column, value)
 
     def _measured(self, column: Column, value: float | int) -> tuple[object, str | None]:

@@ -13,7 +13,7 @@ import os
 import re
 from collections import Counter
 
-from stedi.intake.parser import Intake, quarantine_share
+from stedi.intake.parser import OUTSIDE_WINDOW, Intake, quarantine_share
 from stedi.tables import Lakehouse, Table
 
 _VALUED = re.compile(r'^(?P<field>"[^"]+") is .*, (?P<rule>(expected|outside) .*)$')
@@ -73,6 +73,13 @@ def reasons(intake: Intake, top: int = TOP_REASONS) -> list[tuple[str, int, str]
         counts[kind] += 1
         first.setdefault(kind, f"{row['file']}" + (f":{row['line']}" if row["line"] is not None else ""))
     return [(kind, count, first[kind]) for kind, count in counts.most_common(top)]
+
+
+def judged_by_the_clock(intake: Intake) -> bool:
+    """Whether a record was set aside for an instant outside the epoch window, whose end moves
+    with the clock (now + 1 day): the same bytes may be judged otherwise later, so a run that
+    skips unchanged steps (stedi/runtime/steps.py) must land them again."""
+    return any(OUTSIDE_WINDOW in reason for reason in intake.quarantined.column("reason").to_pylist())
 
 
 def summary(intake: Intake) -> dict:

@@ -6,8 +6,11 @@ A step's fingerprint covers everything that shapes its tables:
 - for every step: the code outside the job files (the stedi package, catalog/, expectations/,
   the lock), the policy, the pseudonym key (as a keyed hash, never the key), whether the gates
   ran, the table I/O;
-- the landing step: every landing object (key and ETag, as the bucket lists them), the erasure
-  register's list (an erasure or a revocation always lands again) and the quarantine limit;
+- the landing step: every landing object (key and ETag, as the bucket lists them; a revocation
+  is a landing record), the erasure register (an erasure always lands again) and the quarantine
+  limit; a landing
+  step that set a record aside for an instant past the clock's window (now + 1 day) is never
+  reused, since the same bytes may be judged otherwise later;
 - a job: its own file, and the snapshot each of its input tables is at now.
 
 A step is skipped only when its fingerprint is the recorded one and each table it published is
@@ -92,14 +95,17 @@ class Steps:
         return last["summary"]
 
     def did(self, step: str, fingerprint: str | None, tables: list[str], summary: dict) -> None:
-        """The step ran and published `tables`; its summary figures are kept for a run that skips it."""
-        if fingerprint is not None:
-            self.fresh[step] = (fingerprint, tables, summary)
+        """The step ran and published `tables`; its summary figures are kept for a run that skips it.
+        Without a fingerprint, what it did may not be reused: the next run does it again."""
+        self.fresh[step] = (fingerprint, tables, summary)
 
     def save(self) -> None:
         """Once the run ended without an error: each step it did, with the snapshots its tables are at now."""
         record = dict(self.previous)
         for step, (fingerprint, tables, summary) in self.fresh.items():
+            if fingerprint is None:
+                record.pop(step, None)
+                continue
             record[step] = {"fingerprint": fingerprint, "snapshots": self.snapshots(tables), "summary": summary}
         self.record.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.record.with_suffix(".tmp")

@@ -57,3 +57,10 @@ def test_the_ceiling_comes_from_the_flag_the_environment_or_the_declaration(monk
         quarantine.max_share(house)
     with pytest.raises(ValueError, match="between 0 and 1"):
         quarantine.max_share(house, 5)
+
+
+def test_only_an_instant_past_the_clocks_window_is_a_verdict_the_clock_may_change():
+    _, broken = intake(GOOD, b"{oops\n", GOOD.replace(b'"x": 1', b'"x": "abc"'))
+    assert not quarantine.judged_by_the_clock(broken)  # these stay wrong whatever the time
+    _, ahead = intake(GOOD, GOOD.replace(b"1655560000000", b"4102444800000"))  # 2100-01-01
+    assert quarantine.judged_by_the_clock(ahead)

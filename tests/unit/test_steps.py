@@ -118,3 +118,14 @@ def test_the_shared_code_leaves_out_the_jobs_own_files_the_benchmarks_and_byte_c
         (tmp_path / counted).write_text("changed " + counted)
         assert steps.shared_code_digest([one], root=tmp_path) != digest, counted
         digest = steps.shared_code_digest([one], root=tmp_path)
+
+
+def test_a_step_done_without_a_fingerprint_is_done_again_next_time(tmp_path):
+    current = {"customer_landing": 1}
+    first = new(tmp_path, current)
+    first.did(LANDING, "f", ["customer_landing"], {})
+    first.save()
+    clocked = new(tmp_path, current, skipping=False)
+    clocked.did(LANDING, None, ["customer_landing"], {})  # a verdict the clock may change
+    clocked.save()
+    assert new(tmp_path, current).unchanged(LANDING, "f") is None
