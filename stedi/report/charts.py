@@ -3,6 +3,7 @@ and offline: the page embeds the SVG and needs no script."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 ZONES = ("files", "landing", "trusted", "curated")
@@ -24,9 +25,16 @@ def draw(facts) -> dict[str, str]:
 
 
 def svg(chart) -> str:
+    return _rendered(chart.to_json())
+
+
+@functools.lru_cache(maxsize=32)
+def _rendered(spec: str) -> str:
+    """The SVG of a Vega-Lite spec (which holds the chart's data): the same spec draws the same
+    picture, so a process that draws the report again (the warm engine) renders only what changed."""
     import vl_convert
 
-    return vl_convert.vegalite_to_svg(chart.to_json())
+    return vl_convert.vegalite_to_svg(spec)
 
 
 def _frame(rows):
