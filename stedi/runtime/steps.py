@@ -92,7 +92,11 @@ class Steps:
         if self.snapshots(list(last["snapshots"])) != last["snapshots"]:
             return None  # a table of the step was written since, by something else
         self.skipped.append(step)
-        return last["summary"]
+        figures = dict(last["summary"])
+        if "snapshots" in figures:  # as read now from the catalog, which they were just checked against
+            checked = last["snapshots"]
+            figures["snapshots"] = {name: checked.get(name, was) for name, was in figures["snapshots"].items()}
+        return figures
 
     def did(self, step: str, fingerprint: str | None, tables: list[str], summary: dict) -> None:
         """The step ran and published `tables`; its summary figures are kept for a run that skips it.

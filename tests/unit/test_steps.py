@@ -99,6 +99,14 @@ def test_without_skipping_nothing_is_skipped_but_what_ran_is_recorded_beside_the
     assert after.unchanged("job_b", "fb") == {"tables": {"b": 2}}  # kept from the run before
 
 
+def test_a_skipped_steps_snapshots_are_those_it_was_checked_against(tmp_path):
+    current = {"a": 41}
+    first = new(tmp_path, current)
+    first.did("job_a", "f", ["a"], {"tables": {"a": 3}, "snapshots": {"a": 40}})  # as the job's write said
+    first.save()
+    assert new(tmp_path, current).unchanged("job_a", "f") == {"tables": {"a": 3}, "snapshots": {"a": 41}}
+
+
 def test_an_unreadable_record_means_every_step_runs(tmp_path):
     (tmp_path / steps.FILE).write_text("{not json")
     assert new(tmp_path, {}).unchanged(LANDING, "x") is None
