@@ -11,7 +11,8 @@ A step's fingerprint covers everything that shapes its tables:
   limit; a landing
   step that set a record aside for an instant past the clock's window (now + 1 day) is never
   reused, since the same bytes may be judged otherwise later;
-- a job: its own file, and the snapshot each of its input tables is at now.
+- a job: its own file, and the snapshot each of its input tables is at now (a landing table, JSON
+  over the landing objects, counts as the landing step's fingerprint).
 
 A step is skipped only when its fingerprint is the recorded one and each table it published is
 still at the snapshot it published (a Glue script, `stedi forget` or a killed run that wrote one
@@ -81,7 +82,10 @@ class Steps:
         return _digest(self.shared, LANDING, sorted(objects.items()), suppression, max_quarantine)
 
     def job_fingerprint(self, job) -> str:
-        inputs = self.snapshots(job.inputs)
+        """A landing table is JSON over the landing objects, not an Iceberg table: it has no snapshot,
+        and the landing step's fingerprint (which lists those objects) stands for its version."""
+        inputs = {name: self.landing if snapshot is None else snapshot
+                  for name, snapshot in self.snapshots(job.inputs).items()}
         return _digest(self.shared, job.name, _sha256(job_file(job).read_bytes()), sorted(inputs.items()))
 
     def unchanged(self, step: str, fingerprint: str | None) -> dict | None:

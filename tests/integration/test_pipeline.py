@@ -86,7 +86,8 @@ def test_stedi_pipeline_again_skips_what_did_not_change_and_redoes_a_table_moved
                                                                                       tmp_path):
     """The edit-run loop's `stedi pipeline` (stedi/runtime/steps.py): on the same landing files with the same
     code every step is skipped and the figures are the last run's; a table another writer moved
-    (here its snapshot set back with Iceberg's own API) is written again by its job."""
+    (here its snapshot set back with Iceberg's own API) is written again by its job; other landing
+    files make every step run."""
     jobs = [job.name for job in pipeline.jobs()]
     summary = tmp_path / "again.json"
     completed = stedi("pipeline", "--landing", str(starter_data), "--summary", str(summary))
@@ -107,6 +108,14 @@ def test_stedi_pipeline_again_skips_what_did_not_change_and_redoes_a_table_moved
     assert "quality gates: 1 tables" in completed.stdout + completed.stderr
     assert table_rows("machine_learning_curated") == strict_run["ml_rows"]
     assert moved["tables"] == strict_run["summary"]["tables"]
+
+    # Other landing objects: the landing tables (JSON over them, no snapshot of their own) changed,
+    # so every job runs again, the first ones included.
+    completed = stedi("pipeline", "--customers", "60", "--seed", "5", "--summary", str(summary))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    other = json.loads(summary.read_text())
+    assert "skipped" not in other and sorted(other["jobs"]) == sorted(jobs)
+    assert other["tables"]["customer_landing"] != strict_run["summary"]["tables"]["customer_landing"]
 
 
 @pytest.fixture(scope="module")

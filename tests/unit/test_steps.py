@@ -74,6 +74,16 @@ def test_a_job_runs_again_when_its_file_changes_not_when_it_is_only_touched(tmp_
     assert record.job_fingerprint(job_in(tmp_path, body + "# edited\n")) != before
 
 
+def test_a_job_reading_a_landing_table_runs_again_when_the_landing_objects_change(tmp_path):
+    """A landing table is JSON over the objects (no Iceberg snapshot: None): the listing stands for it."""
+    record = new(tmp_path, {})
+    job = job_in(tmp_path, "def transform(customer_landing):\n    return customer_landing\n")
+    record.landing = record.landing_fingerprint({"customer/landing/a.json": "e1"}, "", None)
+    before = record.job_fingerprint(job)
+    record.landing = record.landing_fingerprint({"customer/landing/b.json": "e2"}, "", None)
+    assert record.job_fingerprint(job) != before
+
+
 def test_a_job_runs_again_when_an_input_table_moved(tmp_path):
     current = {"customer_trusted": 7}
     record = new(tmp_path, current)
