@@ -84,8 +84,8 @@ def metadata_locations(glue_client, database: str) -> dict[str, str]:
 
 
 class CurrentSnapshots:
-    """Each named Iceberg table's current snapshot id (None where the catalog has no such table),
-    read from the metadata file the catalog points at. A metadata file never changes once written,
+    """Each named table's current snapshot id (None where the catalog has no Iceberg table of that name:
+    a landing table is JSON), read from the metadata file the catalog points at. A metadata file never changes,
     so each is read once; a call costs one listing of the database."""
 
     def __init__(self, glue_client, s3_client, database: str):
