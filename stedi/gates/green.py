@@ -9,12 +9,12 @@ expectation suites.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from stedi.runtime import settings
+from stedi.runtime.steps import files_digest
 
 DIGEST_GLOBS = (
     "spark_jobs/*.py",
@@ -42,11 +42,7 @@ def code_digest(root: Path | None = None) -> str:
     a missing `expectations/` simply contributes nothing.
     """
     root = root or settings.project_root()
-    outer = hashlib.sha256()
-    for path in digest_files(root):
-        outer.update(path.relative_to(root).as_posix().encode() + b"\0")
-        outer.update(hashlib.sha256(path.read_bytes()).hexdigest().encode() + b"\n")
-    return outer.hexdigest()
+    return files_digest(digest_files(root), root)
 
 
 def gate_record_problem(record_path: Path, digest: str) -> str | None:

@@ -8,9 +8,8 @@ A step's fingerprint covers everything that shapes its tables:
   ran, the table I/O;
 - the landing step: every landing object (key and ETag, as the bucket lists them; a revocation
   is a landing record), the erasure register (an erasure always lands again) and the quarantine
-  limit; a landing
-  step that set a record aside for an instant past the clock's window (now + 1 day) is never
-  reused, since the same bytes may be judged otherwise later;
+  limit; a landing step that set a record aside for an instant past the clock's window (now + 1
+  day) is never reused, since the same bytes may be judged otherwise later;
 - a job: its own file, and the snapshot each of its input tables is at now (a landing table, JSON
   over the landing objects, counts as the landing step's fingerprint).
 
@@ -50,9 +49,16 @@ def shared_code_digest(job_files: Iterable[Path] = (), root: Path | None = None)
     found = {p for pattern in SHARED_CODE for p in root.glob(pattern)
              if p.is_file() and "__pycache__" not in p.parts and p.resolve() not in own
              and not p.relative_to(root).as_posix().startswith(NOT_RUN_CODE)}
+    return files_digest(found, root)
+
+
+def files_digest(files: Iterable[Path], root: Path) -> str:
+    """sha256 over each file's path relative to `root` and its content, in path order: renaming or
+    moving a file changes it as an edit does (also the promotion gate's code digest, gates/green.py)."""
     outer = hashlib.sha256()
-    for file in sorted(found, key=lambda p: p.relative_to(root).as_posix()):
-        outer.update(file.relative_to(root).as_posix().encode() + b"\0" + _sha256(file.read_bytes()).encode() + b"\n")
+    for file in sorted(files, key=lambda p: p.relative_to(root).as_posix()):
+        outer.update(file.relative_to(root).as_posix().encode() + b"\0")
+        outer.update(_sha256(file.read_bytes()).encode() + b"\n")
     return outer.hexdigest()
 
 
@@ -78,8 +84,9 @@ class Steps:
         self.fresh: dict[str, tuple[str, list[str], dict]] = {}  # step -> what this run did
         self.skipped: list[str] = []
 
-    def landing_fingerprint(self, objects: dict[str, str], suppression: str, max_quarantine) -> str:
-        return _digest(self.shared, LANDING, sorted(objects.items()), suppression, max_quarantine)
+    def landing_fingerprint(self, objects: dict[str, str], register: str, max_quarantine) -> str:
+        """`register`: the erasure register's text (the suppression list is made from it)."""
+        return _digest(self.shared, LANDING, sorted(objects.items()), register, max_quarantine)
 
     def job_fingerprint(self, job) -> str:
         """A landing table is JSON over the landing objects, not an Iceberg table: it has no snapshot,
@@ -110,11 +117,12 @@ class Steps:
     def save(self) -> None:
         """Once the run ended without an error: each step it did, with the snapshots its tables are at now."""
         record = dict(self.previous)
+        now = self.snapshots({name for _, tables, _ in self.fresh.values() for name in tables})
         for step, (fingerprint, tables, summary) in self.fresh.items():
             if fingerprint is None:
                 record.pop(step, None)
                 continue
-            record[step] = {"fingerprint": fingerprint, "snapshots": self.snapshots(tables), "summary": summary}
+            record[step] = {"fingerprint": fingerprint, "snapshots": {n: now[n] for n in tables}, "summary": summary}
         self.record.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.record.with_suffix(".tmp")
         temporary.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")

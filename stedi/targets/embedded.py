@@ -159,24 +159,23 @@ class EmbeddedTarget:
         }
         # every gate passed: this code may be promoted to AWS (`make deploy`)
         runtime.after_green = lambda: {"green_record": str(record_green(request.policy, digest=digest))}
-        runtime.steps = self._steps(lake, request, params, runtime, suppression, skipping=not interrupted)
+        runtime.steps = self._steps(lake, request, params, runtime, skipping=not interrupted)
         return runtime
 
     @staticmethod
-    def _steps(lake, request: RunRequest, params: JobParams, runtime: Runtime, suppression, skipping: bool) -> Steps:
+    def _steps(lake, request: RunRequest, params: JobParams, runtime: Runtime, skipping: bool) -> Steps:
         """What this run may skip (stedi/runtime/steps.py): asked for (`stedi pipeline`, not `--full`), and
         never after a run that did not finish."""
         house = lakehouse()
         shared = steps.shared_inputs(params.policy, params.pseudonym_key, request.gates, runtime.facts["table_io"])
-        record = Steps(steps.path(), CurrentSnapshots(lake.client("glue"), lake.s3_client(), house.namespace),
-                       shared=shared, skipping=request.incremental and skipping)
         s3 = lake.s3_client()
+        record = Steps(steps.path(), CurrentSnapshots(lake.client("glue"), s3, house.namespace),
+                       shared=shared, skipping=request.incremental and skipping)
         landed = {key: etag for table in house.zone("landing")
                   for key, etag in landing_objects(s3, lake.bucket, house.landing_prefix(table)).items()}
         erasures = register.path()
         record.landing = record.landing_fingerprint(
-            landed, suppression.fingerprint() + (erasures.read_text() if erasures.exists() else ""),
-            request.max_quarantine)
+            landed, erasures.read_text() if erasures.exists() else "", request.max_quarantine)
         return record
 
     def runtime(
