@@ -14,7 +14,10 @@ import great_expectations.expectations as gxe
 
 from expectations.context import Audit, Suite
 
-EMAIL = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+# An e-mail address anywhere in a value. One character before the @ finds the same values as
+# `[^@\s]+@` would, and stays linear: `+` there made Python's regex engine retry every start of a
+# 64-digit HMAC (0.4 s for 33,000 of them, against 0.04 s).
+EMAIL = r"[^@\s]@[^@\s]+\.[A-Za-z]{2,}"
 # A whole value made of a phone number's characters: anchored, because a 64-digit hex HMAC
 # often holds ten decimal digits in a row.
 PHONE = r"^\s*\+?[0-9][0-9 ().-]{6,}[0-9]\s*$"
