@@ -25,11 +25,13 @@ def publish(io: TableIO, table: Table, rows: Any, gate=None, **facts: Any) -> Wr
         return io.replace(table, rows)
     staged = io.stage(table, rows)
     try:
-        gate.check(table, io.staged_rows(staged), **facts)
+        gate.check(table, io.staged_rows(staged), rows=staged.rows, **facts)
     except BaseException:
         io.discard(staged)
         raise
-    return io.publish(staged)
+    written = io.publish(staged)
+    gate.published(table, written.snapshot_id)
+    return written
 
 
 def remove(io: TableIO, table: Table, where: str, gate=None) -> tuple[Written, int]:
@@ -42,8 +44,11 @@ def remove(io: TableIO, table: Table, where: str, gate=None) -> tuple[Written, i
         return Written(staged.rows, None), 0
     if gate is not None:
         try:
-            gate.check(table, io.staged_rows(staged))
+            gate.check(table, io.staged_rows(staged), rows=staged.rows)
         except BaseException:
             io.discard(staged)
             raise
-    return io.publish(staged), gone
+    written = io.publish(staged)
+    if gate is not None:
+        gate.published(table, written.snapshot_id)
+    return written, gone

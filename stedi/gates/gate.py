@@ -11,6 +11,7 @@ never collects the table.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stedi.gates.published import KEPT, Kept
 from stedi.runtime.params import JobParams
 from stedi.tables import Lakehouse, Table, lakehouse
 
@@ -176,13 +178,17 @@ class Gate:
 
     Tables that pass in memory are remembered (as the frames that were validated), so later
     suites join against exactly what was published without reading it back; a table validated in
-    Spark is read back from its published snapshot, which is the staged one fast-forwarded.
+    Spark is read back from its published snapshot, which is the staged one fast-forwarded. With
+    `kept` (stedi/gates/published.py), what was published or read stays for later runs in the
+    process, by snapshot: `published_snapshot` says which snapshot is current.
     """
 
     params: JobParams
     docs_dir: Path | None = None
     expected_rows: dict[str, int] = field(default_factory=dict)
-    read_published: Callable[[str], Any] | None = None
+    read_published: Callable[..., Any] | None = None  # (name[, snapshot_id]) -> the table's rows
+    published_snapshot: Callable[[str], int | None] | None = None
+    kept: Kept | None = None
     spark: Any = None
     pandas_max_rows: int = PANDAS_MAX_ROWS
     # False where the vendored assets are not on disk (Glue imports the code from a zip): the
@@ -207,12 +213,13 @@ class Gate:
         landing_records: int | None = None,
         quarantined: int = 0,
         suppressed: int = 0,
+        rows: int | None = None,
     ) -> Outcome:
         import expectations
         from expectations.context import Audit
 
         started = time.perf_counter()
-        engine = self._engine_for(staged)
+        engine = self._engine_for(staged, rows)
         staged = engine.native(staged)
         audit = Audit(
             table=table,
@@ -221,7 +228,7 @@ class Gate:
             engine=engine,
             policy=self.params.policy,
             pseudonym_key=self.params.pseudonym_key,
-            published=lambda name: engine.native(self._published(name)),
+            published=functools.cache(lambda name: self._published_as(engine, name)),
             now_ms=int(time.time() * 1000),
             landing_records=landing_records,
             quarantined=quarantined,
@@ -249,19 +256,36 @@ class Gate:
         self.outcomes.append(outcome)
         return outcome
 
-    def _engine_for(self, staged: Any):
+    def _engine_for(self, staged: Any, rows: int | None):
+        """`rows`: the staged row count where known (a snapshot's summary holds it), or counted here."""
         if not hasattr(staged, "toArrow"):  # already Arrow in the driver
             return PandasEngine()
-        if self.spark is None or staged.count() <= self.pandas_max_rows:
+        if self.spark is None or (staged.count() if rows is None else rows) <= self.pandas_max_rows:
             return PandasEngine()
         return SparkEngine(self.spark)
 
-    def _published(self, name: str) -> Any:
+    def published(self, table: Table, snapshot_id: int | None) -> None:
+        """The rows just checked are now the table's snapshot `snapshot_id` (the gate flow says so once
+        it published them): later runs in this process may join against them without reading them."""
+        if self.kept is not None:
+            self.kept.put(self.house.table_location(table), snapshot_id, self._accepted.get(table.name))
+
+    def _published_as(self, engine, name: str) -> Any:
+        """A published table in `engine`'s frames: as this run accepted it, else as the process kept it at
+        its current snapshot, else read (and kept, when the engine holds Arrow)."""
         if name in self._accepted:
-            return self._accepted[name]
+            return engine.native(self._accepted[name])
         if self.read_published is None:
             raise LookupError(f"the gate needs the published table {name} and has no way to read it")
-        return self.read_published(name)
+        snapshot = self.published_snapshot(name) if self.kept is not None and engine.name == "pandas" else None
+        if snapshot is None:
+            return engine.native(self.read_published(name))
+        location = self.house.table_location(self.house.table(name))
+        rows = self.kept.get(location, snapshot)
+        if rows is None:
+            rows = engine.native(self.read_published(name, snapshot))
+            self.kept.put(location, snapshot, rows)
+        return rows
 
     # -- Great Expectations
 
@@ -369,6 +393,8 @@ def new_gate(params: JobParams, io, landing: Path | None, *, docs_dir: Path | No
         docs_dir=docs_dir,
         expected_rows=expected_rows(landing, params.policy) if landing else {},
         read_published=io.read_published,
+        published_snapshot=getattr(io, "published_snapshot", None),
+        kept=KEPT if hasattr(io, "published_snapshot") else None,
         **options,
     )
 

@@ -43,12 +43,20 @@ class EmbeddedIO:
     def read(self, name: str):
         return spark_frame(self.spark, self.house.table(name), self.read_published(name))
 
-    def read_published(self, name: str):
-        """The published rows as Arrow (what the quality gates join against)."""
+    def read_published(self, name: str, snapshot_id: int | None = None):
+        """The published rows as Arrow (what the quality gates join against), at `snapshot_id` if given."""
         table = self.house.table(name)
         if table.is_landing_files:
             return self.intake(name).accepted
-        return retry(lambda: self._load(table).scan().to_arrow(), what=_STORE)
+        return retry(lambda: self._load(table).scan(snapshot_id=snapshot_id).to_arrow(), what=_STORE)
+
+    def published_snapshot(self, name: str) -> int | None:
+        """The table's current snapshot (None for a landing table, or one never written)."""
+        table = self.house.table(name)
+        if table.is_landing_files:
+            return None
+        snapshot = retry(lambda: self._load(table), what=_STORE).current_snapshot()
+        return None if snapshot is None else snapshot.snapshot_id
 
     def exists(self, name: str) -> bool:
         """Whether the table has been written (a landing table always is: it is its files)."""

@@ -66,11 +66,22 @@ class SparkCatalogIO:
             return spark_frame(self.spark, table, self.intake(name).accepted)
         return self.spark.table(self.identifier(table))
 
-    def read_published(self, name: str):
+    def read_published(self, name: str, snapshot_id: int | None = None):
+        """The published rows (a landing table's accepted records), at `snapshot_id` if given."""
         table = self.house.table(name)
         if self._virtual(table):
             return self.intake(name).accepted
-        return self.spark.table(self.identifier(table))
+        if snapshot_id is None:
+            return self.spark.table(self.identifier(table))
+        return self._sql(f"SELECT * FROM {self.identifier(table)} VERSION AS OF {int(snapshot_id)}")
+
+    def published_snapshot(self, name: str) -> int | None:
+        """The table's current snapshot (None for a landing table, or one never written)."""
+        table = self.house.table(name)
+        if self._virtual(table):
+            return None
+        snapshot = self._iceberg_table(self.identifier(table)).currentSnapshot()
+        return None if snapshot is None else snapshot.snapshotId()
 
     def exists(self, name: str) -> bool:
         """Whether the table has been written (a landing table always is: it is its files)."""
@@ -261,6 +272,31 @@ class SparkCatalogIO:
         identifier = self.identifier(table)
         if identifier in self._ensured:
             return identifier
+        try:
+            found = self._iceberg_table(identifier)
+        except Exception as error:  # Spark's TABLE_OR_VIEW_NOT_FOUND (Iceberg's NoSuchTableException)
+            if "TABLE_OR_VIEW_NOT_FOUND" not in str(error) and "NoSuchTable" not in str(error):
+                raise
+            found = None
+        if found is not None:  # its metadata, read once on the driver: no statement to plan
+            current = dict(found.properties())
+            names = [field.name() for field in found.schema().columns()]
+        else:
+            current, names = self._create(table, identifier), None
+        missing = {k: v for k, v in table.table_properties.items() if current.get(k) != v}
+        if missing:  # a table created before a property was declared
+            self._sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({_properties(missing)})")
+        existing = names if names is not None else [f.name for f in self.spark.table(identifier).schema.fields]
+        if existing != table.column_names:
+            raise RuntimeError(
+                f"{identifier} has columns {existing}, but catalog/tables.toml declares {table.column_names}: "
+                "drop the table (or rebuild the stack) so the next run creates it as declared"
+            )
+        self._ensured.add(identifier)
+        return identifier
+
+    def _create(self, table: Table, identifier: str) -> dict[str, str]:
+        """Create the table as declared (if nobody did meanwhile); its properties."""
         columns = ", ".join(
             f"`{c.name}` {_SQL_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in table.columns
         )
@@ -270,18 +306,7 @@ class SparkCatalogIO:
             f"LOCATION '{self.house.table_location(table)}' COMMENT '{comment}' "
             f"TBLPROPERTIES ({_properties(table.table_properties)})"
         )
-        current = {row.key: row.value for row in self._sql(f"SHOW TBLPROPERTIES {identifier}").collect()}
-        missing = {k: v for k, v in table.table_properties.items() if current.get(k) != v}
-        if missing:  # a table created before a property was declared
-            self._sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({_properties(missing)})")
-        existing = [f.name for f in self.spark.table(identifier).schema.fields]
-        if existing != table.column_names:
-            raise RuntimeError(
-                f"{identifier} has columns {existing}, but catalog/tables.toml declares {table.column_names}: "
-                "drop the table (or rebuild the stack) so the next run creates it as declared"
-            )
-        self._ensured.add(identifier)
-        return identifier
+        return {row.key: row.value for row in self._sql(f"SHOW TBLPROPERTIES {identifier}").collect()}
 
     def _frame(self, table: Table, rows):
         """The rows to write, in at most the session's parallelism of partitions: each partition
@@ -291,14 +316,13 @@ class SparkCatalogIO:
         return rows.coalesce(self.spark.sparkContext.defaultParallelism)
 
     def _head(self, identifier: str, branch: str) -> tuple[int | None, int]:
-        """The branch's snapshot and the rows it holds (from the snapshot's summary)."""
-        head = self._sql(
-            f"SELECT r.snapshot_id, s.summary['total-records'] AS rows FROM {identifier}.refs r "
-            f"JOIN {identifier}.snapshots s ON s.snapshot_id = r.snapshot_id WHERE r.name = '{branch}'"
-        ).first()
-        if head is None:
+        """The branch's snapshot and the rows it holds (from the snapshot's summary), read from the
+        table's metadata on the driver: a query of the `refs` and `snapshots` tables would cost a Spark job."""
+        snapshot = self._iceberg_table(identifier).snapshot(branch)
+        if snapshot is None:
             return None, 0
-        return head.snapshot_id, int(head.rows) if head.rows is not None else 0
+        rows = snapshot.summary().get("total-records")
+        return snapshot.snapshotId(), int(rows) if rows is not None else 0
 
     def existing(self, names: set[str] | None = None) -> list[str]:
         """The identifiers of the lakehouse's Iceberg tables in the catalog (of `names` only, if given)."""

@@ -17,12 +17,12 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from stedi.gates import flow
+from stedi.gates import flow, published
 from stedi.lakehouse.landing import objects
 from stedi.privacy import register
 from stedi.privacy.suppression import Suppression
 from stedi.pseudonym import hmac_hex
-from stedi.runtime import runlock, settings
+from stedi.runtime import engine, runlock, settings
 from stedi.tables import Lakehouse, Table, lakehouse
 
 
@@ -159,6 +159,10 @@ def forget(
     started = time.perf_counter()
     with runlock.hold(settings.state_home(), "stedi forget", wait_seconds=runlock.default_wait(), progress=progress):
         earlier = register.load()  # refuses when the register cannot be read
+        # The gates keep the tables they joined against in memory (stedi/gates/published.py): the warm
+        # engine goes, with every copy it holds of the rows about to be erased, and so do this process's.
+        engine.stop()
+        published.KEPT.clear()
         key = settings.pseudonym_key()
         people = {hmac_hex(normalized(e), key): Person(normalized(e), hmac_hex(normalized(e), key)) for e in emails}
         if site is None:

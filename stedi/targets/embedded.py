@@ -139,7 +139,9 @@ class EmbeddedTarget:
         )
         progress(f"table I/O: {describe(runtime.io)}")
         keep = lakehouse().keep_snapshots
-        expired = runtime.io.expire_snapshots(keep, slack=EXPIRY_BATCH)
+        # `stedi run JOB` adds snapshots to its jobs' tables only: the others wait for the next whole run.
+        written = {t.name for t in lakehouse().tables.values() if t.job in request.jobs} if request.jobs else None
+        expired = runtime.io.expire_snapshots(keep, names=written, slack=EXPIRY_BATCH)
         if expired:
             progress(f"expired snapshots beyond the newest {keep} per table ({expired} files)")
         # Files no snapshot refers to come from a run that did not finish (killed before a commit, or

@@ -208,3 +208,14 @@ def test_the_stamp_ignores_the_byte_code_the_engines_own_imports_write(tmp_path,
     assert engine.stamp({}) == before
     (tmp_path / "expectations" / "suite.py").write_text("X = 22\n")  # an edit
     assert engine.stamp({}) != before
+
+
+def test_an_erasure_stops_the_warm_engine_with_the_tables_its_gates_kept(home, tmp_path, capfd):
+    """The engine keeps the published tables its gates joined against (stedi/gates/published.py):
+    `stedi forget` retires it, so no copy of an erased person's rows stays in its memory."""
+    from stedi.cli import main
+
+    assert engine.submit(["generate", "--customers", "2", "--out", str(tmp_path / "g")], lambda line: None) == 0
+    assert "pid" in engine.status_lines(home)[0]
+    assert main(["forget", "--email", "someone@x.test"]) == 0  # no stack: only the register learns them
+    assert engine.status_lines(home)[0].startswith("warm engine: not running")

@@ -184,7 +184,7 @@ def test_the_email_pattern_finds_what_the_unbounded_one_found():
     rng = random.Random(7)
     values = ["ana@x.test", " a@b.co ", "@x.test", "a@b", "a @b.co", "x@@y.org", "a@b.c", "me@host.io,", ""]
     values += ["".join(rng.choice("ab@. \t.x1") for _ in range(rng.randint(0, 12))) for _ in range(5000)]
-    values += ["%064x" % rng.getrandbits(256) for _ in range(100)]
+    values += [f"{rng.getrandbits(256):064x}" for _ in range(100)]
     assert [bool(found.search(v)) for v in values] == [bool(unbounded.search(v)) for v in values]
     assert sum(bool(found.search(v)) for v in values) > 10
 
@@ -289,3 +289,68 @@ def test_the_engines_name_declared_types_as_ge_observes_them(spark):
         "float64",
     ]
     assert SparkEngine(spark).type_name("long") == "LongType"
+
+
+class Snapshots:
+    """The published tables of `world`, each at a snapshot that moves when the test says so; counts reads."""
+
+    def __init__(self, world):
+        self.world, self.ids, self.reads = world, dict.fromkeys(world, 1), []
+
+    def current(self, name):
+        return None if lakehouse().table(name).is_landing_files else self.ids[name]
+
+    def read(self, name, snapshot_id=None):
+        assert snapshot_id in (None, self.current(name))
+        self.reads.append(name)
+        return self.world[name]
+
+
+def test_a_later_run_joins_against_the_published_snapshots_it_kept_and_reads_what_moved(world, key):
+    from stedi.gates.published import Kept
+
+    kept, tables = Kept(2**20), Snapshots(world)
+
+    def run():
+        gate = gate_for(world, key, kept=kept)
+        gate.read_published, gate.published_snapshot = tables.read, tables.current
+        gate.check(lakehouse().table("machine_learning_curated"), world["machine_learning_curated"])
+        return gate
+
+    run()
+    first = sorted(tables.reads)
+    assert first == ["accelerometer_trusted", "customer_landing", "customers_curated", "step_trainer_landing",
+                     "step_trainer_trusted"]  # each once, though several suites join against some
+    tables.reads.clear()
+    run()
+    assert sorted(tables.reads) == ["customer_landing", "step_trainer_landing"]  # a landing table has no snapshot
+    tables.reads.clear()
+    tables.ids["accelerometer_trusted"] = 2  # written since
+    gate = run()
+    assert sorted(tables.reads) == ["accelerometer_trusted", "customer_landing", "step_trainer_landing"]
+
+    tables.reads.clear()
+    gate.published(lakehouse().table("machine_learning_curated"), 9)  # the rows it checked are now snapshot 9
+    location = lakehouse().table_location(lakehouse().table("machine_learning_curated"))
+    assert kept.get(location, 9) is world["machine_learning_curated"]
+    assert kept.get(location, 10) is None and kept.get(location, 9) is None  # an older snapshot is dropped
+
+
+def test_what_a_process_keeps_is_one_snapshot_per_table_within_its_budget():
+    from stedi.gates.published import Kept
+
+    small, big = pa.table({"v": list(range(100))}), pa.table({"v": list(range(10_000))})
+    kept = Kept(budget_bytes=small.nbytes * 3)
+    kept.put("a", 1, small)
+    kept.put("a", 2, small)
+    assert kept.get("a", 1) is None and len(kept) == 0  # replaced, then dropped as older than asked
+    kept.put("a", 2, small), kept.put("b", 1, small), kept.put("c", 1, small)
+    assert kept.get("a", 2) is small  # used last: the next to go is b
+    kept.put("d", 1, small)
+    assert kept.get("b", 1) is None and kept.get("a", 2) is small and len(kept) == 3
+    kept.put("e", 1, big)  # bigger than the budget: never kept
+    assert kept.get("e", 1) is None
+    kept.put("a", None, small)  # published without a snapshot, or not checked in memory: forgotten
+    assert kept.get("a", 2) is None
+    kept.clear()
+    assert len(kept) == 0
