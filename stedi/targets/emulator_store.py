@@ -9,7 +9,9 @@ then on:
 - the rest of the state (buckets and their keys, Glue databases and tables, IAM users, policies and
   keys, Secrets Manager secrets, SERVICES) is pickled to `state.pickle` after every request that
   may change it, and the request is answered only once that save is on disk. Requests that change
-  state at the same time share one save (a group commit), so a burst of writes costs one pickle;
+  state at the same time share one save (a group commit), so a burst of writes costs one pickle.
+  Each S3 key keeps its own pickle until it changes, and a save copies those bytes: 2.3 ms
+  instead of 9.3 ms a save for 1,000 keys, 17.9 instead of 69.0 ms for 5,000;
 - an object's file is unlinked only after a saved state no longer names it. A kill at any moment
   leaves the last saved state, and every object it names is on disk.
 
@@ -339,16 +341,23 @@ def _state() -> dict:
 
 
 def _keep_objects_in_files() -> None:
-    """moto's FakeKey with its bytes in a StoredValue, and pickled as the file's name."""
+    """moto's FakeKey with its bytes in a StoredValue, and pickled as the file's name.
+
+    Every save pickles every key, and most keys never change once written (Iceberg's files are
+    immutable): each key keeps its own pickle until it changes, and a save copies those bytes.
+    A key changes through its attributes (a property such as `value` included) or `set_metadata`,
+    the one method that changes a part of it in place; either drops its pickle."""
     import types
 
     from moto.s3 import models
 
     models.tempfile = types.SimpleNamespace(SpooledTemporaryFile=lambda *_, **__: StoredValue(_store))
+    set_attribute, set_metadata = models.FakeKey.__setattr__, models.FakeKey.set_metadata
 
     def getstate(key) -> dict:
         state = key.__dict__.copy()
         del state["lock"]
+        state.pop(_PICKLED, None)
         buffer = state.pop("_value_buffer")
         state["_stored_value"] = None if buffer.closed else buffer.name
         return state
@@ -360,9 +369,40 @@ def _keep_objects_in_files() -> None:
         key._value_buffer = _store.value_for(name)
         key.lock = threading.Lock()
 
+    def reduce(key, protocol: int = pickle.HIGHEST_PROTOCOL):
+        pickled = key.__dict__.get(_PICKLED)
+        if pickled is None:
+            state = getstate(key)
+            names = _FIELDS.setdefault(tuple(state), tuple(state))  # one tuple for all keys: pickled once
+            values = pickle.dumps(tuple(state.values()), protocol=pickle.HIGHEST_PROTOCOL)
+            pickled = key.__dict__[_PICKLED] = (names, values)
+        return _key_from_pickle, (models.FakeKey, *pickled)
+
+    def changed_attribute(key, name: str, value) -> None:
+        key.__dict__.pop(_PICKLED, None)
+        set_attribute(key, name, value)
+
+    def changed_metadata(key, *args, **kwargs):
+        key.__dict__.pop(_PICKLED, None)
+        return set_metadata(key, *args, **kwargs)
+
     models.FakeKey.__getstate__ = getstate
     models.FakeKey.__setstate__ = setstate
+    models.FakeKey.__reduce_ex__ = reduce
+    models.FakeKey.__setattr__ = changed_attribute
+    models.FakeKey.set_metadata = changed_metadata
     _untrack_models()
+
+
+_PICKLED = "_stedi_pickled"  # a key's own pickle, kept until it changes: its field names, its values pickled
+_FIELDS: dict[tuple, tuple] = {}
+
+
+def _key_from_pickle(cls, names: tuple, values: bytes):
+    """A FakeKey back from its own pickle (a saved state being loaded, or a deep copy)."""
+    key = cls.__new__(cls)
+    key.__setstate__(dict(zip(names, pickle.loads(values), strict=True)))
+    return key
 
 
 def _untrack_models() -> None:

@@ -102,3 +102,57 @@ def test_a_save_that_fails_is_told_to_the_request_not_hidden(tmp_path, monkeypat
     )
     assert said == ["500 Internal Server Error"]
     assert b"could not save its state" in body[0] and b"No space left" in body[0]
+
+
+@pytest.fixture
+def moto_in_files(tmp_path, monkeypatch):
+    """moto in this process with its objects in a store, as in the emulator; put back afterwards."""
+    from moto.core.common_models import BaseModel
+    from moto.s3 import models
+
+    monkeypatch.setattr(models, "tempfile", models.tempfile)
+    for name in ("__getstate__", "__setstate__", "__reduce_ex__", "__setattr__", "set_metadata"):
+        monkeypatch.setattr(models.FakeKey, name, getattr(models.FakeKey, name))
+    monkeypatch.setattr(BaseModel, "__new__", BaseModel.__dict__["__new__"])
+    monkeypatch.setattr(emulator_store, "_store", None)
+    store = emulator_store.open_store(tmp_path / "lakehouse")
+    store.load()
+    yield store
+    from moto.backends import get_backend
+
+    get_backend("s3")["123456789012"]["aws"].buckets.pop("kept-pickles", None)
+
+
+def test_a_key_keeps_its_pickle_until_it_changes_and_a_saved_state_loads_back_whole(moto_in_files):
+    """Every save pickles every key; a key's own pickle is reused until an attribute or its metadata
+    changes, and the state loads back with every key's bytes, ETag and metadata."""
+    import pickle
+
+    from moto.backends import get_backend
+
+    store = moto_in_files
+    s3 = get_backend("s3")["123456789012"]["aws"]
+    s3.create_bucket("kept-pickles", "us-east-1")
+    for i in range(20):
+        s3.put_object("kept-pickles", f"data/{i:02d}.parquet", f"rows {i}".encode())
+    keys = s3.buckets["kept-pickles"].keys
+    first = emulator_store._pickled()
+    kept = {name: keys[name].__dict__[emulator_store._PICKLED] for name in keys}
+    assert emulator_store._pickled() == first  # nothing changed: the same bytes from the kept pickles
+    assert all(keys[name].__dict__[emulator_store._PICKLED] is kept[name] for name in keys)
+
+    keys["data/00.parquet"].set_metadata({"x-amz-meta-owner": "stedi"})
+    keys["data/01.parquet"].value = b"rewritten"
+    assert emulator_store._PICKLED not in keys["data/00.parquet"].__dict__
+    assert emulator_store._PICKLED not in keys["data/01.parquet"].__dict__
+    blob = emulator_store._pickled()
+
+    store._restoring = True
+    try:
+        loaded = pickle.loads(blob)["s3"]["123456789012"]["aws"].buckets["kept-pickles"].keys
+    finally:
+        store._restoring = False
+    assert sorted(loaded) == sorted(keys)
+    assert loaded["data/00.parquet"].metadata["x-amz-meta-owner"] == "stedi"
+    assert loaded["data/01.parquet"].value == b"rewritten" and loaded["data/01.parquet"].etag == keys["data/01.parquet"].etag
+    assert all(loaded[name].value == keys[name].value for name in keys)
