@@ -154,5 +154,6 @@ def test_a_key_keeps_its_pickle_until_it_changes_and_a_saved_state_loads_back_wh
         store._restoring = False
     assert sorted(loaded) == sorted(keys)
     assert loaded["data/00.parquet"].metadata["x-amz-meta-owner"] == "stedi"
-    assert loaded["data/01.parquet"].value == b"rewritten" and loaded["data/01.parquet"].etag == keys["data/01.parquet"].etag
+    assert loaded["data/01.parquet"].value == b"rewritten"
+    assert loaded["data/01.parquet"].etag == keys["data/01.parquet"].etag
     assert all(loaded[name].value == keys[name].value for name in keys)
