@@ -60,24 +60,43 @@ def register(glue, house: Lakehouse, bucket: str) -> None:
     `make deploy` makes them on AWS. Idempotent: a table already there is updated to the declaration."""
     try:
         glue.create_database(DatabaseInput={"Name": house.namespace, "Description": DATABASE_DESCRIPTION})
+        present = {}
     except glue.exceptions.AlreadyExistsException:
-        pass
+        present = tables(glue, house.namespace)
     for table in house.zone("landing"):
         table_input = landing_table_input(table, house, bucket)
-        try:
-            glue.create_table(DatabaseName=house.namespace, TableInput=table_input)
-        except glue.exceptions.AlreadyExistsException:
-            glue.update_table(DatabaseName=house.namespace, TableInput=table_input)
+        if table.name not in present:
+            try:
+                glue.create_table(DatabaseName=house.namespace, TableInput=table_input)
+                continue
+            except glue.exceptions.AlreadyExistsException:
+                pass
+        elif _holds(present[table.name], table_input):
+            continue  # as declared already: no change to save
+        glue.update_table(DatabaseName=house.namespace, TableInput=table_input)
+
+
+def tables(glue, database: str) -> dict[str, dict]:
+    """Every table of a Glue database, by name, in one paginated listing."""
+    pages = glue.get_paginator("get_tables").paginate(DatabaseName=database)
+    return {table["Name"]: table for page in pages for table in page["TableList"]}
+
+
+def _holds(found, wanted) -> bool:
+    """Whether what Glue answered holds every field of `wanted` (Glue adds fields of its own)."""
+    if isinstance(wanted, dict):
+        return isinstance(found, dict) and all(_holds(found.get(k), v) for k, v in wanted.items())
+    if isinstance(wanted, list):
+        return isinstance(found, list) and len(found) == len(wanted) and all(map(_holds, found, wanted))
+    return found == wanted
 
 
 def metadata_locations(glue_client, database: str) -> dict[str, str]:
     """Table name -> the metadata file the catalog points at, for every Iceberg table of the Glue
     database (what DuckDB's iceberg_scan reads; Glue keeps it as the table's `metadata_location`)."""
-    pages = glue_client.get_paginator("get_tables").paginate(DatabaseName=database)
     return {
-        table["Name"]: table["Parameters"]["metadata_location"]
-        for page in pages
-        for table in page["TableList"]
+        name: table["Parameters"]["metadata_location"]
+        for name, table in tables(glue_client, database).items()
         if table.get("Parameters", {}).get("table_type", "").upper() == "ICEBERG"
         and table["Parameters"].get("metadata_location")
     }
@@ -189,12 +208,13 @@ def reclaim(admin_glue, home: Path, say) -> None:
     kept = state.get("pipeline", {})
     moved = state.setdefault("learner", {})
     changed = False
+    try:
+        present = tables(admin_glue, house.namespace)
+    except admin_glue.exceptions.EntityNotFoundException:  # no database yet
+        present = {}
     for name in house.queryable:
         qualified = f"{house.namespace}.{name}"
-        try:
-            table = admin_glue.get_table(DatabaseName=house.namespace, Name=name)["Table"]
-        except admin_glue.exceptions.EntityNotFoundException:
-            table = None
+        table = present.get(name)
         if table is not None and not is_pipeline_table(table, house.namespace):
             moved[qualified] = as_table_input(table)
             admin_glue.delete_table(DatabaseName=house.namespace, Name=name)
