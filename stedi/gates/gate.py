@@ -393,8 +393,8 @@ def new_gate(params: JobParams, io, landing: Path | None, *, docs_dir: Path | No
         docs_dir=docs_dir,
         expected_rows=expected_rows(landing, params.policy) if landing else {},
         read_published=io.read_published,
-        published_snapshot=getattr(io, "published_snapshot", None),
-        kept=KEPT if hasattr(io, "published_snapshot") else None,
+        published_snapshot=io.published_snapshot,
+        kept=KEPT,
         **options,
     )
 

@@ -272,21 +272,16 @@ class SparkCatalogIO:
         identifier = self.identifier(table)
         if identifier in self._ensured:
             return identifier
-        try:
+        found = self._existing_table(identifier)
+        if found is None:
+            self._create(table, identifier)
             found = self._iceberg_table(identifier)
-        except Exception as error:  # Spark's TABLE_OR_VIEW_NOT_FOUND (Iceberg's NoSuchTableException)
-            if "TABLE_OR_VIEW_NOT_FOUND" not in str(error) and "NoSuchTable" not in str(error):
-                raise
-            found = None
-        if found is not None:  # its metadata, read once on the driver: no statement to plan
-            current = dict(found.properties())
-            names = [field.name() for field in found.schema().columns()]
-        else:
-            current, names = self._create(table, identifier), None
+        # its metadata, read on the driver: no statement to plan
+        current = dict(found.properties())
         missing = {k: v for k, v in table.table_properties.items() if current.get(k) != v}
         if missing:  # a table created before a property was declared
             self._sql(f"ALTER TABLE {identifier} SET TBLPROPERTIES ({_properties(missing)})")
-        existing = names if names is not None else [f.name for f in self.spark.table(identifier).schema.fields]
+        existing = [field.name() for field in found.schema().columns()]
         if existing != table.column_names:
             raise RuntimeError(
                 f"{identifier} has columns {existing}, but catalog/tables.toml declares {table.column_names}: "
@@ -295,8 +290,17 @@ class SparkCatalogIO:
         self._ensured.add(identifier)
         return identifier
 
-    def _create(self, table: Table, identifier: str) -> dict[str, str]:
-        """Create the table as declared (if nobody did meanwhile); its properties."""
+    def _existing_table(self, identifier: str):
+        """The Iceberg (Java) table, or None when the catalog has none of that name."""
+        try:
+            return self._iceberg_table(identifier)
+        except Exception as error:  # Spark's TABLE_OR_VIEW_NOT_FOUND (Iceberg's NoSuchTableException)
+            if "TABLE_OR_VIEW_NOT_FOUND" not in str(error) and "NoSuchTable" not in str(error):
+                raise
+            return None
+
+    def _create(self, table: Table, identifier: str) -> None:
+        """Create the table as declared (if nobody did meanwhile)."""
         columns = ", ".join(
             f"`{c.name}` {_SQL_TYPES[c.type]}{' NOT NULL' if c.required else ''}" for c in table.columns
         )
@@ -306,7 +310,6 @@ class SparkCatalogIO:
             f"LOCATION '{self.house.table_location(table)}' COMMENT '{comment}' "
             f"TBLPROPERTIES ({_properties(table.table_properties)})"
         )
-        return {row.key: row.value for row in self._sql(f"SHOW TBLPROPERTIES {identifier}").collect()}
 
     def _frame(self, table: Table, rows):
         """The rows to write, in at most the session's parallelism of partitions: each partition

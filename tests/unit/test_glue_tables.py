@@ -30,5 +30,5 @@ def test_registering_what_is_already_declared_sends_no_change_and_a_changed_tabl
         sent.clear()
         glue_tables.register(glue, house, "bucket")
         assert [name for name in sent if not name.startswith("Get")] == ["CreateDatabase", "UpdateTable"]
-        location = glue.get_table(DatabaseName=house.namespace, Name=moved.name)["Table"]["StorageDescriptor"]["Location"]
-        assert location == f"s3://bucket/{house.landing_prefix(moved)}"
+        found = glue.get_table(DatabaseName=house.namespace, Name=moved.name)["Table"]
+        assert found["StorageDescriptor"]["Location"] == f"s3://bucket/{house.landing_prefix(moved)}"
