@@ -275,7 +275,8 @@ def _intake(io, house, progress) -> dict:
         step = time.perf_counter()
         intakes[table] = io.intake(table.name)
         seconds = time.perf_counter() - step
-        progress(f"read {table.source}/landing/: {intakes[table].records:,} records ({seconds:.1f}s)")
+        spooled = ", spooled to local disk past the intake's memory budget" if intakes[table].spooled else ""
+        progress(f"read {table.source}/landing/: {intakes[table].records:,} records{spooled} ({seconds:.1f}s)")
     return intakes
 
 

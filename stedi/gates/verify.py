@@ -67,11 +67,9 @@ def verify(
     if house.erasures and io.exists(house.erasures.name):  # a pipeline run publishes it; a Glue deployment not yet
         published.append(house.erasures)
     for table in published:
-        if table in intakes:  # a landing table is its files' accepted records
-            intake = intakes[table]
-            rows, facts = intake.accepted, quarantine.gate_facts(intake)
-        else:
-            rows, facts = io.read_published(table.name), {}
+        # a landing table is its files' accepted records, and its gate knows what the files held
+        rows = io.read_published(table.name)
+        facts = quarantine.gate_facts(intakes[table]) if table in intakes else {}
         try:
             outcome = gate.check(table, rows, **facts)
         except GateFailed as failure:

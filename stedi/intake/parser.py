@@ -47,6 +47,10 @@ every line starts with `{` (it bends or crashes on some other lines, see _LINE_N
 the line count. What it cannot vouch for is judged line by line in Python, the reference: a piece
 pyarrow refuses is cut in eight, again and again, until the parts are small; their lines that
 do not look like objects, the lines of the small parts it still refuses, and the flagged rows.
+
+Memory: at most _IN_FLIGHT_BYTES of raw files wait for the workers, and the accepted rows are held
+as Arrow up to the intake's budget; past it, given a spool directory, they go to Parquet files
+there (spool.py), so a landing zone of any size is read in bounded memory.
 """
 
 from __future__ import annotations
@@ -63,13 +67,16 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache, reduce
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pyarrow import json as pajson
 
 from stedi.intake.rules import RecordRules
+from stedi.intake.spool import Spool, Spooled
+from stedi.intake.spool import budget_bytes as spool_budget_bytes
 from stedi.tables import Column, Table, lakehouse
 
 MAX_LINE_BYTES = 1 << 20  # longer lines are quarantined unparsed: no real record is that long
@@ -102,15 +109,20 @@ _FIRST_NON_WHITESPACE = re.compile(rb"[^ \t\r\n]")
 class Intake:
     """One source's landing files as rows; `records` counts what the files hold, so a record that
     is neither accepted, quarantined nor suppressed cannot go unnoticed (construction fails).
-    Suppressed records are erased people's (stedi/privacy/suppression.py), dropped at the door."""
+    Suppressed records are erased people's (stedi/privacy/suppression.py), dropped at the door.
+    `accepted` is Arrow, or, for a source past the intake's memory budget, Parquet files (spool.py)."""
 
-    accepted: pa.Table
+    accepted: pa.Table | Spooled
     quarantined: pa.Table
     files: int
     records: int
     duplicates: int
     notes: tuple[str, ...] = ()
     suppressed: int = 0
+
+    @property
+    def spooled(self) -> bool:
+        return isinstance(self.accepted, Spooled)
 
     def __post_init__(self):
         if self.records != self.accepted.num_rows + self.quarantined.num_rows + self.suppressed:
@@ -124,13 +136,23 @@ class Intake:
 OUTSIDE_WINDOW = "outside the plausible range"
 
 
-def read_source(table: Table, files: Iterable[tuple[str, bytes]], now_ms: int | None = None) -> Intake:
+def read_source(
+    table: Table,
+    files: Iterable[tuple[str, bytes]],
+    now_ms: int | None = None,
+    *,
+    withhold: Callable[[pa.Table], pa.Array] | None = None,
+    spool: Path | None = None,
+) -> Intake:
     """Every record of one source's landing files, accepted or quarantined (see the module docstring).
 
     `files` are (path as shown to users, raw bytes) pairs; `now_ms` fixes "now" for the epoch
-    window, so a test or a re-run judges the same bytes the same way.
+    window, so a test or a re-run judges the same bytes the same way. `withhold` marks accepted
+    rows that must not enter at all (an erased person's: stedi/privacy/suppression.py); they are
+    counted as suppressed. With `spool`, a directory, accepted records beyond the intake's memory
+    budget are written there as Parquet (spool.py) and `accepted` is that spool.
     """
-    return _read(table, files, now_ms, fast=True)
+    return _read(table, files, now_ms, fast=True, withhold=withhold, spool=spool)
 
 
 def quarantine_share(intake: Intake) -> float:
@@ -141,10 +163,18 @@ def quarantine_share(intake: Intake) -> float:
 # ---------------------------------------------------------------------------- the reader
 
 
-def _read(table: Table, files: Iterable[tuple[str, bytes]], now_ms: int | None, *, fast: bool) -> Intake:
+def _read(
+    table: Table,
+    files: Iterable[tuple[str, bytes]],
+    now_ms: int | None,
+    *,
+    fast: bool,
+    withhold: Callable[[pa.Table], pa.Array] | None = None,
+    spool: Path | None = None,
+) -> Intake:
     """`fast=False` judges every line in Python: the reference the fast path is tested against."""
     rules = _Rules(table, int(time.time() * 1000) if now_ms is None else now_ms, fast)
-    accepted: list[pa.Table] = []
+    accepted = _Accepted(table, _split_key(rules), withhold, spool)
     quarantined: list[tuple[str, int | None, str, str]] = []
     notes: list[str] = []
     count = 0
@@ -161,20 +191,66 @@ def _read(table: Table, files: Iterable[tuple[str, bytes]], now_ms: int | None, 
             done.collect(accepted, quarantined, notes)
     for job in queue:
         job.collect(accepted, quarantined, notes)
-    schema = table.arrow_schema(all_nullable=True)
-    accepted_table = pa.concat_tables(accepted) if accepted else schema.empty_table()
+    accepted_rows, duplicates = accepted.finish()
     quarantined_table = pa.table(
         [list(column) for column in zip(*quarantined, strict=True)] if quarantined else [[], [], [], []],
         schema=QUARANTINE_SCHEMA,
     )
     return Intake(
-        accepted=accepted_table,
+        accepted=accepted_rows,
         quarantined=quarantined_table,
         files=count,
-        records=accepted_table.num_rows + quarantined_table.num_rows,
-        duplicates=_duplicates(accepted_table, rules),
+        records=accepted_rows.num_rows + quarantined_table.num_rows + accepted.withheld,
+        duplicates=duplicates,
         notes=tuple(notes),
+        suppressed=accepted.withheld,
     )
+
+
+class _Accepted:
+    """A source's accepted rows as they are read: held as Arrow within the intake's memory budget,
+    and, when a spool directory is given, written there past it (spool.py)."""
+
+    def __init__(self, table: Table, key: str | None, withhold, spool: Path | None):
+        self.schema = table.arrow_schema(all_nullable=True)
+        self.key = key
+        self.withhold = withhold
+        self.spool_dir = spool
+        self.budget = spool_budget_bytes()
+        self.pieces: list[pa.Table] = []
+        self.held = 0
+        self.spool: Spool | None = None
+        self.withheld = 0
+
+    def append(self, piece: pa.Table) -> None:
+        if self.withhold is not None and piece.num_rows:
+            drop = self.withhold(piece)
+            gone = pc.sum(drop).as_py() or 0
+            if gone:
+                piece = piece.filter(pc.invert(drop))
+                self.withheld += gone
+        if not piece.num_rows:
+            return
+        if self.spool is not None:
+            self.spool.add(piece)
+            return
+        self.pieces.append(piece)
+        self.held += piece.nbytes
+        if self.spool_dir is not None and self.held > self.budget:
+            self.spool = Spool(self.spool_dir, self.schema, self.key)
+            for held in self.pieces:
+                self.spool.add(held)
+            self.pieces, self.held = [], 0
+
+    def finish(self) -> tuple[pa.Table | Spooled, int]:
+        """The accepted rows, and how many are duplicates of an earlier one."""
+        if self.spool is not None:
+            spooled = self.spool.close()
+            duplicates = _spooled_duplicates(spooled)
+            pa.default_memory_pool().release_unused()  # the pool keeps freed pages: the JVM wants them next
+            return spooled, duplicates
+        table = pa.concat_tables(self.pieces) if self.pieces else self.schema.empty_table()
+        return table, _duplicates(table, self.key)
 
 
 @cache
@@ -183,7 +259,12 @@ def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="stedi-intake")
 
 
-def _duplicates(accepted: pa.Table, rules: _Rules) -> int:
+def _split_key(rules: _Rules) -> str | None:
+    """A required integer column: equal rows have equal values in it, so it splits rows for counting."""
+    return next((c.name for c in rules.columns if c.name in rules.required and c.type in ("long", "int")), None)
+
+
+def _duplicates(accepted: pa.Table, key: str | None) -> int:
     """Rows equal in every declared column to an earlier row: kept, since landing mirrors the files.
 
     Counting distinct rows is a hash aggregation as costly as a third of the parse; equal rows have
@@ -192,12 +273,19 @@ def _duplicates(accepted: pa.Table, rules: _Rules) -> int:
     if accepted.num_rows < 2:
         return 0
     parts = 1 << max(0, (_WORKERS - 1).bit_length())
-    key = next((c.name for c in rules.columns if c.name in rules.required and c.type in ("long", "int")), None)
     if key is None or parts == 1 or accepted.num_rows < _PARALLEL_DISTINCT_ROWS:
         return accepted.num_rows - _distinct(accepted)
     low_bits = pc.bit_wise_and(accepted.column(key), parts - 1)
     counts = _pool().map(lambda part: _distinct(accepted.filter(pc.equal(low_bits, part))), range(parts))
     return accepted.num_rows - sum(counts)
+
+
+def _spooled_duplicates(spooled: Spooled) -> int:
+    """The same count over spooled rows, one file at a time (two at once: memory, not cores, is short
+    when rows are spooled). Equal rows share a file, since the files are split on a hash of the key."""
+    with ThreadPoolExecutor(max_workers=min(2, _WORKERS), thread_name_prefix="stedi-spool") as pool:
+        distinct = pool.map(lambda f: _distinct(pq.read_table(f, schema=spooled.schema)), spooled.files)
+        return spooled.num_rows - sum(distinct)
 
 
 def _distinct(table: pa.Table) -> int:

@@ -92,6 +92,7 @@ def summary(intake: Intake) -> dict:
         "suppressed": intake.suppressed,
         "duplicates": intake.duplicates,
         "notes": list(intake.notes),
+        "spooled": intake.spooled,  # held on local disk, past the intake's memory budget (spool.py)
     }
 
 

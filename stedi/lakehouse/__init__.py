@@ -14,6 +14,7 @@ landing.py puts landing files in the bucket, where the landing tables expect the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -67,20 +68,27 @@ class TableIO(Protocol):
         """Publish without staging: only for measuring what the gates cost (`make bench-gates`)."""
 
 
-def read_intake(table: Table, files, suppression) -> Intake:
+def read_intake(table: Table, files, suppression, spool: Path | None = None) -> Intake:
     """A landing table's records through the intake, erased people's dropped at the door (both
-    adapters read landing files so; `suppression` is the run's, stedi/privacy/suppression.py)."""
+    adapters read landing files so; `suppression` is the run's, stedi/privacy/suppression.py).
+    With `spool`, a source too big for memory is spooled there (stedi/intake/spool.py)."""
     from stedi.intake import read_source
 
-    return suppression.apply(table, read_source(table, files))
+    withhold = (lambda rows: suppression.mask(table, rows)) if suppression else None
+    return suppression.apply(table, read_source(table, files, withhold=withhold, spool=spool))
 
 
-def spark_frame(spark, table: Table, arrow):
-    """Arrow rows as a Spark frame with the table's declared schema (both adapters hand rows over so).
+def spark_frame(spark, table: Table, rows):
+    """Accepted rows as a Spark frame with the table's declared schema (both adapters hand rows over so).
 
-    Spark makes one partition of every Arrow batch (10,000 rows): 833 for the accelerometer
-    readings at 100x, each a task in every stage downstream and a data file of its own when
-    written. Coalesced to the session's parallelism, the same rows cost a handful of tasks.
+    Arrow rows: Spark makes one partition of every Arrow batch (10,000 rows): 833 for the
+    accelerometer readings at 100x, each a task in every stage downstream and a data file of its
+    own when written. Coalesced to the session's parallelism, the same rows cost a handful of tasks.
+    Spooled rows (stedi/intake/spool.py) are read from their Parquet files.
     """
-    frame = spark.createDataFrame(arrow.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
+    from stedi.intake.spool import Spooled
+
+    if isinstance(rows, Spooled):
+        return spark.read.schema(table.spark_schema()).parquet(*rows.uris())
+    frame = spark.createDataFrame(rows.cast(table.arrow_schema(all_nullable=True)), table.spark_schema())
     return frame.coalesce(spark.sparkContext.defaultParallelism)

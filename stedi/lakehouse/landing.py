@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from stedi.runtime.progress import bar as progress_bar
 from stedi.tables import Lakehouse, lakehouse
 
 
@@ -87,29 +88,34 @@ def upload(
         for key in present.keys() - keep.keys():
             s3_client.delete_object(Bucket=house.bucket, Key=key)
         sent = withheld = 0
-        for key, path in keep.items():
-            stat = path.stat()
-            md5 = known.get(str(path.resolve()), {}).get(f"{stat.st_size}:{stat.st_mtime_ns}")
-            data = None if md5 else path.read_bytes()
-            scrubbed_before = clean.scrubbed(path)
-            if scrubbed_before and present.get(key) == scrubbed_before[0]:  # already in the bucket without them
-                withheld += scrubbed_before[1]
-                continue
-            if not clean.known(path):
-                data = data if data is not None else path.read_bytes()
-                scrubbed, gone = suppression.scrub(data)
-                if gone:  # the object is the file without them: no local copy stands for it
-                    withheld += gone
-                    clean.add(path, hashlib.md5(scrubbed).hexdigest(), gone)
-                    if present.get(key) != hashlib.md5(scrubbed).hexdigest():
-                        s3_client.put_object(Bucket=house.bucket, Key=key, Body=scrubbed)
-                        sent += 1
+        # one bar per prefix (1000x is 11 GB): the files' bytes, sent or found already in the bucket
+        with progress_bar(progress, f"uploading {prefix}", sum(p.stat().st_size for p in files), "bytes",
+                          report=False) as bar:
+            for key, path in keep.items():
+                stat = path.stat()
+                bar.advance(stat.st_size)
+                md5 = known.get(str(path.resolve()), {}).get(f"{stat.st_size}:{stat.st_mtime_ns}")
+                data = None if md5 else path.read_bytes()
+                scrubbed_before = clean.scrubbed(path)
+                if scrubbed_before and present.get(key) == scrubbed_before[0]:  # already in the bucket without them
+                    withheld += scrubbed_before[1]
                     continue
-                clean.add(path)
-            copies[key] = LocalCopy(path, md5 or hashlib.md5(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
-            if present.get(key) != copies[key].md5:
-                s3_client.put_object(Bucket=house.bucket, Key=key, Body=data if data is not None else path.read_bytes())
-                sent += 1
+                if not clean.known(path):
+                    data = data if data is not None else path.read_bytes()
+                    scrubbed, gone = suppression.scrub(data)
+                    if gone:  # the object is the file without them: no local copy stands for it
+                        withheld += gone
+                        clean.add(path, hashlib.md5(scrubbed).hexdigest(), gone)
+                        if present.get(key) != hashlib.md5(scrubbed).hexdigest():
+                            s3_client.put_object(Bucket=house.bucket, Key=key, Body=scrubbed)
+                            sent += 1
+                        continue
+                    clean.add(path)
+                copies[key] = LocalCopy(path, md5 or hashlib.md5(data).hexdigest(), stat.st_size, stat.st_mtime_ns)
+                if present.get(key) != copies[key].md5:
+                    body = data if data is not None else path.read_bytes()
+                    s3_client.put_object(Bucket=house.bucket, Key=key, Body=body)
+                    sent += 1
         if withheld:
             suppression.withheld[name] = suppression.withheld.get(name, 0) + withheld
         if progress:

@@ -21,6 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from stedi.intake.spool import Spooled
 from stedi.lakehouse import STAGE_BRANCH, Staged, Written, read_intake, spark_frame
 from stedi.privacy.suppression import Suppression
 from stedi.tables import Lakehouse, Table, lakehouse
@@ -43,6 +44,7 @@ class SparkCatalogIO:
         house: Lakehouse | None = None,
         landing_files=None,
         suppression=None,
+        spool=None,
     ):
         self.spark = spark
         self.catalog_name = catalog_name
@@ -54,6 +56,9 @@ class SparkCatalogIO:
         # erased people's records are dropped at the intake; read from the register once per run
         self.suppression = suppression if suppression is not None else Suppression.current()
         self._ensured: set[str] = set()
+        # where a source too big for the intake's memory is spooled (stedi/intake/spool.py): a local
+        # directory, so only where Spark's executors share the driver's disk (local mode); or None
+        self.spool = spool
 
     def identifier(self, table: Table) -> str:
         return f"{self.catalog_name}.{self.house.namespace}.{table.name}"
@@ -70,7 +75,7 @@ class SparkCatalogIO:
         """The published rows (a landing table's accepted records), at `snapshot_id` if given."""
         table = self.house.table(name)
         if self._virtual(table):
-            return self.intake(name).accepted
+            return self._landing_rows(table, self.intake(name).accepted)
         if snapshot_id is None:
             return self.spark.table(self.identifier(table))
         return self._sql(f"SELECT * FROM {self.identifier(table)} VERSION AS OF {int(snapshot_id)}")
@@ -92,8 +97,14 @@ class SparkCatalogIO:
         """Every record of the table's landing files, accepted or quarantined (read once per run)."""
         if name not in self._intakes:
             table = self.house.table(name)
-            self._intakes[name] = read_intake(table, self._landing_files(table), self.suppression)
+            spool = self.spool.for_source(name) if self.spool is not None else None
+            self._intakes[name] = read_intake(table, self._landing_files(table), self.suppression, spool)
         return self._intakes[name]
+
+    def _landing_rows(self, table: Table, accepted):
+        """A landing table's accepted records as they are held: Arrow in memory, or a Spark frame over
+        the spooled files (collected, they would need the memory the spool saves)."""
+        return spark_frame(self.spark, table, accepted) if isinstance(accepted, Spooled) else accepted
 
     def _binary_files(self, table: Table):
         """(path, bytes) of each landing file, streamed to the driver one partition at a time."""
@@ -129,7 +140,7 @@ class SparkCatalogIO:
 
     def staged_rows(self, staged: Staged):
         if staged.snapshot_id is None and not isinstance(staged.handle, str):
-            return staged.handle  # a landing table's accepted records
+            return self._landing_rows(staged.table, staged.handle)  # a landing table's accepted records
         return self.spark.table(f"{staged.handle}.branch_{STAGE_BRANCH}")
 
     def publish(self, staged: Staged) -> Written:

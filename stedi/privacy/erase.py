@@ -98,6 +98,7 @@ class EmbeddedSite:
 
     def close(self, runtime) -> None:
         runtime.spark.stop()
+        _clear_intake_spool()  # landing records the erasure's reads spooled
 
 
 class ContainerSite:
@@ -163,6 +164,7 @@ def forget(
         # engine goes, with every copy it holds of the rows about to be erased, and so do this process's.
         engine.stop()
         published.KEPT.clear()
+        _clear_intake_spool()  # and a killed run's spooled landing records (stedi/intake/spool.py)
         key = settings.pseudonym_key()
         people = {hmac_hex(normalized(e), key): Person(normalized(e), hmac_hex(normalized(e), key)) for e in emails}
         if site is None:
@@ -220,6 +222,12 @@ def forget(
         values = {v.lower() for p in people.values() for v in p.names | p.phones}
         shared = {v for v in values if any(v in line for line in others)}
         return Outcome(done, unknown, removed, landing, expired, seconds, values - shared, len(shared))
+
+
+def _clear_intake_spool() -> None:
+    from stedi.targets.embedded import intake_spool
+
+    intake_spool().clear()
 
 
 def _remember_only(people: dict, earlier, progress, started) -> Outcome:

@@ -7,7 +7,7 @@ recognized by hashing what it holds, never by comparing it with a stored identif
 - raw text (a quarantined record, a landing line) by every token in it, JSON strings and bare
   words alike, so a record too broken to parse is still recognized.
 
-The same tests drive the intake (`apply`), the rewriting of landing objects (`scrub`) and the
+The same tests drive the intake (`mask`, `apply`), the rewriting of landing objects (`scrub`) and the
 proof (proof.py), so what is dropped at the door and what is looked for afterwards cannot differ.
 """
 
@@ -113,25 +113,23 @@ class Suppression:
             self.learnt.setdefault(self.pseudonyms(row[email])[0], set()).add(device)
 
     def apply(self, table, intake):
-        """The intake without the suppressed records; they are counted, never silently lost:
+        """The intake without the quarantined records that name an erased person (the accepted ones
+        were withheld as they were read, through `mask`); they are counted, never silently lost:
         records in files = accepted + quarantined + suppressed."""
         if not self:
             return intake
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        drop = self.mask(table, intake.accepted)
         raw = intake.quarantined.column("raw").to_pylist()
         drop_raw = pa.array([self.text_hits(text) for text in raw], pa.bool_())
-        gone = pc.sum(drop).as_py() or 0
         gone_raw = pc.sum(drop_raw).as_py() or 0
-        if not gone and not gone_raw:
+        if not gone_raw:
             return intake
         return replace(
             intake,
-            accepted=intake.accepted.filter(pc.invert(drop)),
             quarantined=intake.quarantined.filter(pc.invert(drop_raw)),
-            suppressed=intake.suppressed + gone + gone_raw,
+            suppressed=intake.suppressed + gone_raw,
         )
 
     def scrub(self, data: bytes) -> tuple[bytes, int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from stedi.datasets import synthetic
 from stedi.gates.gate import new_gate
+from stedi.intake.spool import SpoolRoot
 from stedi.lakehouse import glue_tables
 from stedi.lakehouse import landing as landing_zone
 from stedi.lakehouse.glue_tables import CurrentSnapshots
@@ -28,6 +29,7 @@ from stedi.runtime.jvm import JarsUnavailable
 from stedi.runtime.params import JobParams, RunRequest
 from stedi.runtime.retry import retry
 from stedi.runtime.spark import has_iceberg, iceberg_session, local_session
+from stedi.runtime.spark import master as spark_master
 from stedi.runtime.steps import Steps
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack, trino_server
@@ -95,7 +97,10 @@ class EmbeddedTarget:
             interrupted = unfinished.exists()  # the last run never got to its end: it may have left files
             unfinished.parent.mkdir(parents=True, exist_ok=True)
             unfinished.write_text("a pipeline run is under way, or was killed\n")
-            yield self._prepare(request, progress, interrupted)
+            try:
+                yield self._prepare(request, progress, interrupted)
+            finally:
+                intake_spool().clear()  # landing records spooled for this run only (stedi/intake/spool.py)
             unfinished.unlink(missing_ok=True)  # reached only when the run ended without an error
 
     def delegate(self, request: RunRequest, progress) -> dict:
@@ -212,7 +217,12 @@ class EmbeddedTarget:
                 spark, CATALOG_NAME, stack.spark_catalog_properties(), stack.spark_system_properties()
             )
             io = SparkCatalogIO(
-                spark, CATALOG_NAME, f"s3://{stack.bucket}", landing_files=landing_files, suppression=suppression
+                spark,
+                CATALOG_NAME,
+                f"s3://{stack.bucket}",
+                landing_files=landing_files,
+                suppression=suppression,
+                spool=intake_spool() if spark_master().startswith("local") else None,
             )
             io.prepare()
         else:
@@ -233,6 +243,11 @@ class EmbeddedTarget:
                 f"({settings.TABLE_IO_ENV}=pyiceberg chooses it without trying)"
             )
             return local_session(app, iceberg=False)
+
+
+def intake_spool() -> SpoolRoot:
+    """Where a run on this stack spools landing records too many for memory (stedi/intake/spool.py)."""
+    return SpoolRoot(settings.state_home() / "intake-spool")
 
 
 def describe(io) -> str:

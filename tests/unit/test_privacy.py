@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 
 from stedi.intake import read_source
+from stedi.lakehouse import read_intake
 from stedi.privacy import erase, proof, register
 from stedi.privacy.suppression import Suppression, tokens
 from stedi.pseudonym import hmac_hex
@@ -36,30 +37,30 @@ def ana_erased(key) -> Suppression:
 def test_an_erased_persons_records_are_dropped_at_the_intake_and_counted(key, ana_erased):
     house = lakehouse()
     broken = b'{"email": " ANA.lee@test.com ", broken\n'
-    customers = read_source(house.table("customer_landing"), [("c.json", lines(ANA, BO) + broken)])
+    files = [("c.json", lines(ANA, BO) + broken)]
+    customers = read_source(house.table("customer_landing"), files)
     assert (customers.accepted.num_rows, customers.quarantined.num_rows) == (2, 1)
-    kept = ana_erased.apply(house.table("customer_landing"), customers)
+    kept = read_intake(house.table("customer_landing"), files, ana_erased)
     assert kept.accepted.column("email").to_pylist() == ["bo@test.com"]
     assert (kept.quarantined.num_rows, kept.suppressed, kept.records) == (0, 2, 3)  # nothing silently lost
-    readings = read_source(house.table("accelerometer_landing"), [("a.json", lines(
+    readings = [("a.json", lines(
         {"user": "ana.lee@TEST.com ", "timestamp": 1655564376400, "x": 1.0, "y": 0.0, "z": 0.0},
         {"user": "bo@test.com", "timestamp": 1655564376400, "x": 1.0, "y": 0.0, "z": 0.0},
-    ))])
-    assert ana_erased.apply(house.table("accelerometer_landing"), readings).accepted.num_rows == 1
+    ))]
+    assert read_intake(house.table("accelerometer_landing"), readings, ana_erased).accepted.num_rows == 1
 
 
 def test_a_suppressed_customer_record_teaches_the_list_their_device(key):
     house = lakehouse()
     only_email = Suppression(key, {hmac_hex("ana.lee@test.com", key)})
-    customers = read_source(house.table("customer_landing"), [("c.json", lines(ANA, BO))])
-    only_email.apply(house.table("customer_landing"), customers)
+    read_intake(house.table("customer_landing"), [("c.json", lines(ANA, BO))], only_email)
     device = hmac_hex("serial-ana", key)
     assert only_email.learnt == {hmac_hex("ana.lee@test.com", key): {device}}
-    steps = read_source(house.table("step_trainer_landing"), [("s.json", lines(
+    steps = [("s.json", lines(
         {"sensorReadingTime": 1655564376400, "serialNumber": "serial-ana", "distanceFromObject": 10},
         {"sensorReadingTime": 1655564376400, "serialNumber": "serial-bo", "distanceFromObject": 10},
-    ))])
-    assert only_email.apply(house.table("step_trainer_landing"), steps).suppressed == 1
+    ))]
+    assert read_intake(house.table("step_trainer_landing"), steps, only_email).suppressed == 1
 
 
 def test_scrubbing_a_landing_object_removes_exactly_the_erased_lines(ana_erased):

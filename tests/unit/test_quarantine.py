@@ -43,6 +43,7 @@ def test_below_the_ceiling_a_warning_above_it_a_stop(monkeypatch):
         "suppressed": 0,
         "duplicates": 2,
         "notes": [],
+        "spooled": False,
     }
 
 
