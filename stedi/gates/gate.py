@@ -116,6 +116,9 @@ class PandasEngine:
         }
         return frame.to_pandas(types_mapper=types.get)
 
+    def release(self, batch: Any) -> None:
+        pass
+
     def rows(self, batch: Any, result: dict) -> list[dict]:
         indices = result.get("partial_unexpected_index_list") or []
         return [_plain(batch.iloc[i].to_dict()) for i in indices[:ROWS_SHOWN] if isinstance(i, int)]
@@ -152,10 +155,16 @@ class SparkEngine:
         return self._TYPES[declared]
 
     def native(self, frame: Any) -> Any:
-        return frame if hasattr(frame, "toArrow") else self.spark.createDataFrame(frame.to_pandas())
+        # from Arrow itself: through pandas, a long column holding a null would become a double
+        return frame if hasattr(frame, "toArrow") else self.spark.createDataFrame(frame)
 
     def batch(self, frame: Any) -> Any:
         return frame
+
+    def release(self, batch: Any) -> None:
+        """GX persists every Spark batch it validates and never lets go: cached, a run's checked
+        tables would hold the memory later joins need (at 1000x a sort then failed for want of it)."""
+        batch.unpersist()
 
     def rows(self, batch: Any, result: dict) -> list[dict]:
         return []  # GX on Spark reports unexpected values, not row positions
@@ -170,6 +179,11 @@ def _plain(row: dict) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # The gate
+
+
+class _SparkOnly(Exception):
+    """A check in memory needs a table Spark holds that is too big for the driver: a landing table
+    past the intake's memory budget, whose records are Parquet files only Spark reads."""
 
 
 @dataclass
@@ -215,11 +229,18 @@ class Gate:
         suppressed: int = 0,
         rows: int | None = None,
     ) -> Outcome:
+        started = time.perf_counter()
+        facts = {"landing_records": landing_records, "quarantined": quarantined, "suppressed": suppressed}
+        engine = self._engine_for(staged, rows)
+        try:
+            return self._check(engine, table, staged, facts, started)
+        except _SparkOnly:  # a table it joins against is too big to collect: the whole check runs on Spark
+            return self._check(SparkEngine(self.spark), table, staged, facts, started)
+
+    def _check(self, engine, table: Table, staged: Any, facts: dict, started: float) -> Outcome:
         import expectations
         from expectations.context import Audit
 
-        started = time.perf_counter()
-        engine = self._engine_for(staged, rows)
         staged = engine.native(staged)
         audit = Audit(
             table=table,
@@ -230,10 +251,8 @@ class Gate:
             pseudonym_key=self.params.pseudonym_key,
             published=functools.cache(lambda name: self._published_as(engine, name)),
             now_ms=int(time.time() * 1000),
-            landing_records=landing_records,
-            quarantined=quarantined,
-            suppressed=suppressed,
             expected_rows=self.expected_rows.get(table.name),
+            **facts,
         )
         suites = expectations.suites(audit)
         failures: list[str] = []
@@ -279,7 +298,10 @@ class Gate:
             raise LookupError(f"the gate needs the published table {name} and has no way to read it")
         snapshot = self.published_snapshot(name) if self.kept is not None and engine.name == "pandas" else None
         if snapshot is None:
-            return engine.native(self.read_published(name))
+            rows = self.read_published(name)
+            if engine.name == "pandas" and hasattr(rows, "toArrow") and self.house.table(name).is_landing_files:
+                raise _SparkOnly(name)  # landing records the intake spooled (stedi/intake/spool.py): too many
+            return engine.native(rows)
         location = self.house.table_location(self.house.table(name))
         rows = self.kept.get(location, snapshot)
         if rows is None:
@@ -331,7 +353,10 @@ class Gate:
         )
         self._created[suite.name] = (source, engine.name)
         batch = engine.batch(frame)
-        result = checkpoint.run(batch_parameters={"dataframe": batch})
+        try:
+            result = checkpoint.run(batch_parameters={"dataframe": batch})
+        finally:
+            engine.release(batch)
         failures = []
         for run in result.run_results.values():
             for outcome in run.results:

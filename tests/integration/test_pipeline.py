@@ -17,9 +17,11 @@ import pytest
 
 from stedi import pipeline
 from stedi.gates import datadocs
+from stedi.intake import spool
 from stedi.runtime import engine, settings
 from stedi.tables import lakehouse
 from stedi.targets import embedded_stack as stack
+from stedi.targets.embedded import intake_spool
 from tests.conftest import PROJECT_ROOT, STARTER_DATA
 from tests.oracle import PUBLISHED, expected_counts, records
 
@@ -120,13 +122,19 @@ def test_stedi_pipeline_again_skips_what_did_not_change_and_redoes_a_table_moved
 
 @pytest.fixture(scope="module")
 def rubric_runs(strict_run, starter_data, spark):
-    """The rubric policy run twice in a row on the same lakehouse, with the state between."""
+    """The rubric policy run twice in a row on the same lakehouse, with the state between. The first
+    run's intake has a budget of half a MiB, so the accelerometer and step readings are spooled to
+    disk (stedi/intake/spool.py), as 1000x is; the pyiceberg bridge, later, holds them in memory."""
     names = list(lakehouse().iceberg_tables)
-    first = pipeline.run_embedded(starter_data, "rubric")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(spool.BUDGET_ENV, "0.5")
+        first = pipeline.run_embedded(starter_data, "rubric")
+    spool_left = sorted(str(p) for p in intake_spool().directory.rglob("*"))  # none where there is no directory
     after_first = {n: (table_rows(n), snapshot_count(n)) for n in names}
     second = pipeline.run_embedded(starter_data, "rubric")
     after_second = {n: (table_rows(n), snapshot_count(n)) for n in names}
-    return {"first": first, "second": second, "after_first": after_first, "after_second": after_second}
+    return {"first": first, "second": second, "after_first": after_first, "after_second": after_second,
+            "spool_left": spool_left}
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +152,15 @@ def test_both_table_ios_give_the_same_tables_one_snapshot_per_table_per_run(rubr
         spark_rows, spark_snapshots = rubric_runs["after_second"][name]
         assert (rows, snapshots) == (spark_rows, spark_snapshots + 1), name
     assert sorted(summary["gates"]["tables"]) == sorted(lakehouse().queryable)
+
+
+def test_readings_past_the_intake_budget_are_spooled_and_give_the_same_tables(rubric_runs, bridge_run):
+    spooled = {name for name, landed in rubric_runs["first"]["landing"].items() if landed["spooled"]}
+    assert spooled == {"accelerometer_landing", "step_trainer_landing"}
+    assert not any(landed["spooled"] for landed in bridge_run["summary"]["landing"].values())
+    assert rubric_runs["spool_left"] == []  # landing records do not outlive their run
+    for name, (rows, _) in bridge_run["after"].items():  # the bridge held every record in memory
+        assert rows == rubric_runs["after_first"][name][0], name
 
 
 def test_every_table_passed_its_quality_gate_and_the_report_is_offline(strict_run, rubric_runs):

@@ -264,6 +264,7 @@ def test_the_spark_engine_runs_the_same_suites(world, key, spark):
     gate = Gate(JobParams("strict", key), read_published=frames.__getitem__, spark=spark, pandas_max_rows=0)
     outcome = gate.check(lakehouse().table("machine_learning_curated"), frames["machine_learning_curated"])
     assert outcome.engine == "spark" and outcome.validations == 5
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()  # GX persisted each batch: let go
 
     early = spark.createDataFrame(
         world["accelerometer_landing"].to_pandas().iloc[:2], lakehouse().table("accelerometer_trusted").spark_schema()
@@ -279,6 +280,21 @@ def test_a_spark_stack_validates_small_tables_on_pandas(world, key, spark):
     )
     outcome = gate_for(world, key, spark=spark).check(lakehouse().table("customer_trusted"), frame)
     assert outcome.engine == "pandas"
+
+
+def test_a_small_table_joined_against_spooled_landing_records_is_checked_on_spark(world, key, spark):
+    """Landing records past the intake's budget are Parquet files only Spark reads (a Spark frame, not
+    Arrow): the check of a small table that joins against them runs on Spark, not collected to pandas."""
+    published = dict(world)
+    for name in ("customer_landing", "step_trainer_landing"):  # the raw identifiers customers_curated is held to
+        published[name] = spark.createDataFrame(world[name].to_pandas(), lakehouse().table(name).spark_schema())
+    gate = Gate(JobParams("strict", key), read_published=published.__getitem__, spark=spark)
+    outcome = gate.check(lakehouse().table("customers_curated"), world["customers_curated"])
+    assert outcome.engine == "spark"
+    raw = {**world["customers_curated"].to_pylist()[0]}
+    raw["device_id"] = "sn-a"  # a raw serial number where its pseudonym belongs
+    with pytest.raises(GateFailed, match="device_id"):
+        gate.check(lakehouse().table("customers_curated"), arrow("customers_curated", [raw]))
 
 
 def test_the_engines_name_declared_types_as_ge_observes_them(spark):
