@@ -75,7 +75,7 @@ import pyarrow.parquet as pq
 from pyarrow import json as pajson
 
 from stedi.intake.rules import RecordRules
-from stedi.intake.spool import Spool, Spooled
+from stedi.intake.spool import Spool, Spooled, bucket_ids
 from stedi.intake.spool import budget_bytes as spool_budget_bytes
 from stedi.tables import Column, Table, lakehouse
 
@@ -268,15 +268,15 @@ def _duplicates(accepted: pa.Table, key: str | None) -> int:
     """Rows equal in every declared column to an earlier row: kept, since landing mirrors the files.
 
     Counting distinct rows is a hash aggregation as costly as a third of the parse; equal rows have
-    equal required integers, so the rows are split on that integer's low bits and counted in parallel.
+    equal required integers, so the rows are split on a hash of that integer and counted in parallel.
     """
     if accepted.num_rows < 2:
         return 0
     parts = 1 << max(0, (_WORKERS - 1).bit_length())
     if key is None or parts == 1 or accepted.num_rows < _PARALLEL_DISTINCT_ROWS:
         return accepted.num_rows - _distinct(accepted)
-    low_bits = pc.bit_wise_and(accepted.column(key), parts - 1)
-    counts = _pool().map(lambda part: _distinct(accepted.filter(pc.equal(low_bits, part))), range(parts))
+    ids = bucket_ids(accepted.column(key), parts)
+    counts = _pool().map(lambda part: _distinct(accepted.filter(pc.equal(ids, part))), range(parts))
     return accepted.num_rows - sum(counts)
 
 

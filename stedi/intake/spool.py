@@ -34,6 +34,15 @@ def budget_bytes() -> int:
     return int(float(os.environ.get(BUDGET_ENV, "256")) * (1 << 20))
 
 
+def bucket_ids(key: pa.ChunkedArray | pa.Array, buckets: int) -> pa.Array:
+    """Which of `buckets` (a power of two, 2 or more) each row falls in, by its integer key: equal
+    keys, equal buckets, and neighbouring timestamps spread over all of them (their low bits alone
+    would not: readings 10 ms apart are all even). The intake's duplicate count splits rows so too."""
+    mixed = pc.multiply(pc.fill_null(key.cast(pa.int64()), 0), pa.scalar(_GOLDEN, pa.int64()))
+    ids = pc.bit_wise_and(pc.shift_right(mixed, 64 - (buckets - 1).bit_length()), buckets - 1)
+    return ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
+
+
 @dataclass(frozen=True)
 class Spooled:
     """A source's accepted records as Parquet files on local disk (in place of an Arrow table)."""
@@ -47,9 +56,8 @@ class Spooled:
         return self.to_arrow([name]).column(name)
 
     def to_arrow(self, columns: list[str] | None = None) -> pa.Table:
-        """The records in memory: only where they are known to fit."""
-        if not self.files:
-            return self.schema.empty_table() if columns is None else self.schema.empty_table().select(columns)
+        """The records in memory: only where they are known to fit (a spool has a file at least: it
+        starts once the held rows pass the budget)."""
         return pa.concat_tables(pq.read_table(f, columns=columns, schema=self.schema) for f in self.files)
 
     def uris(self) -> list[str]:
@@ -77,7 +85,7 @@ class Spool:
         if self.buckets == 1:
             self._buffer(0, piece)
             return
-        ids = self.bucket_of(piece.column(self.key))
+        ids = bucket_ids(piece.column(self.key), self.buckets)
         order = pc.sort_indices(ids)
         ordered = piece.take(order)
         counts = pc.value_counts(ids)
@@ -88,13 +96,6 @@ class Spool:
             if size:
                 self._buffer(bucket, ordered.slice(offset, size))
                 offset += size
-
-    def bucket_of(self, key: pa.ChunkedArray | pa.Array) -> pa.Array:
-        """Equal keys, equal buckets; neighbouring timestamps spread over all of them."""
-        mixed = pc.multiply(pc.fill_null(key.cast(pa.int64()), 0), pa.scalar(_GOLDEN, pa.int64()))
-        shift = 64 - (self.buckets - 1).bit_length()
-        ids = pc.bit_wise_and(pc.shift_right(mixed, shift), self.buckets - 1)
-        return ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
 
     def _buffer(self, bucket: int, rows: pa.Table) -> None:
         self._buffered[bucket].append(rows)
